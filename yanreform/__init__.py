@@ -1,0 +1,86 @@
+"""yanreform: analyse Chinese political-legal reform case collections.
+
+Segment case text with domain terms intact, tag each initiative with reform categories (with evidence), and
+recommend related model cases. Heavy dependencies (torch, sentence-transformers) load only when an encoder is
+first used: ``import yanreform`` stays light.
+
+Top-level API::
+
+    load_corpus, parse_collection, read_collection   # corpus.py
+    Segmenter                                        # segment.py
+    Encoder                                          # embed.py
+    topk                                             # vector.py (numpy only)
+    CaseIndex                                        # index.py
+    Tagger                                           # tagger.py
+    tag_frame                                        # frame.py (pandas extra)
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+from typing import Any
+
+from .errors import (
+    IndexFormatError,
+    InputError,
+    ModelError,
+    ParseError,
+    TaxonomyError,
+    YanreformError,
+)
+
+__version__ = "0.1.0"
+
+logging.getLogger("yanreform").addHandler(logging.NullHandler())
+
+# public name -> submodule that defines it; imported on first access so `import yanreform` stays light.
+_LAZY: dict[str, str] = {
+    "load_corpus": "corpus",
+    "parse_collection": "corpus",
+    "read_collection": "corpus",
+    "Corpus": "corpus",
+    "Case": "corpus",
+    "Initiative": "corpus",
+    "normalize": "text",
+    "Segmenter": "segment",
+    "Token": "segment",
+    "Encoder": "embed",
+    "topk": "vector",
+    "CaseIndex": "index",
+    "Hit": "index",
+    "Taxonomy": "taxonomy",
+    "Tagger": "tagger",
+    "Tag": "tagger",
+    "tag_frame": "frame",
+}
+
+__all__ = [
+    "IndexFormatError",
+    "InputError",
+    "ModelError",
+    "ParseError",
+    "TaxonomyError",
+    "YanreformError",
+    "__version__",
+    *_LAZY,
+]
+
+
+def __getattr__(name: str) -> Any:
+    modname = _LAZY.get(name)
+    if modname is None:
+        raise AttributeError(f"module 'yanreform' has no attribute {name!r}")
+    try:
+        module = importlib.import_module(f".{modname}", __name__)
+    except ModuleNotFoundError as exc:
+        if exc.name == f"{__name__}.{modname}":
+            raise AttributeError(f"module 'yanreform' has no attribute {name!r}") from exc
+        raise
+    value = getattr(module, name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_LAZY))
