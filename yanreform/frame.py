@@ -1,0 +1,133 @@
+"""Tag a pandas DataFrame column: :func:`tag_frame` (the ``frame`` extra: ``pip install 'yanreform[frame]'``).
+
+pandas is imported only when :func:`tag_frame` runs, so ``import yanreform`` stays light.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+from .errors import InputError
+
+if TYPE_CHECKING:  # pragma: no cover
+    import pandas as pd
+
+__all__ = ["MissingColumnError", "tag_frame"]
+
+
+class MissingColumnError(InputError, KeyError):
+    """A column named by the caller is not in the DataFrame (an InputError and a KeyError)."""
+
+    # KeyError's str() would show the message in quotes; keep the plain message
+    __str__ = BaseException.__str__
+
+
+def _pandas() -> Any:
+    try:
+        import pandas
+    except ImportError as exc:  # pragma: no cover - pandas is installed in the dev set-up
+        raise ImportError(
+            "yanreform.tag_frame needs pandas: install the 'frame' extra (pip install 'yanreform[frame]')"
+        ) from exc
+    return pandas
+
+
+def _evidence_text(tags: Sequence[Any], max_terms: int = 3) -> str:
+    """``"code: term, term; code: …"`` — the matched terms (or exemplar sentences, cut) per category."""
+    parts = []
+    for t in tags:
+        seen: dict[str, None] = {}
+        for ev in t.evidence or ():
+            term = ev.text if ev.source == "exemplar" else (ev.term or ev.text)
+            term = " ".join(str(term).split())
+            if len(term) > 24:
+                term = term[:23] + "…"
+            seen.setdefault(term, None)
+        terms = list(seen)[:max_terms]
+        parts.append(f"{t.code}: {', '.join(terms)}" if terms else t.code)
+    return "; ".join(parts)
+
+
+def tag_frame(
+    df: pd.DataFrame,
+    text_column: str,
+    *,
+    id_column: str | None = None,
+    tagger: Any = None,
+    evidence: bool = True,
+    batch_size: int = 256,
+) -> pd.DataFrame:
+    """Tag every row of ``df[text_column]`` with reform categories.
+
+    Args:
+        df: the input frame (not modified).
+        text_column: column holding the passages to tag.
+        id_column: optional column copied into the result as its first column, ``id``.
+        tagger: a fitted :class:`yanreform.Tagger`; None uses ``Tagger.default()``.
+        evidence: add the ``evidence`` column (short text naming the matched terms per category).
+        batch_size: passages per tagging batch.
+
+    Returns:
+        A new DataFrame with ``df``'s index, and columns, in this order: ``id`` (only with ``id_column``); for
+        each category code of the tagger's taxonomy, in taxonomy order, ``<code>`` (bool: the category was
+        assigned) and ``<code>_score`` (float64 in [0, 1]: its calibrated score, 0.0 when not assigned);
+        ``tags`` (list of the assigned codes, best first); ``evidence`` (str, e.g.
+        ``"digitalisation: 平台, 大数据"``; only with ``evidence=True``). Rows whose cell is not a non-empty
+        string (NaN, None, numbers, blanks) get no category: all False / 0.0, ``tags == []``, evidence ``""``.
+
+    Raises:
+        ImportError: pandas is not installed (names the ``frame`` extra).
+        MissingColumnError: ``text_column`` or ``id_column`` is not a column of ``df``; the message names it
+            and lists the columns. It is an :class:`~yanreform.errors.InputError` and a ``KeyError`` (what
+            pandas raises for a missing column), so either ``except`` works.
+        TypeError: ``df`` is not a DataFrame.
+    """
+    pd = _pandas()
+    if not isinstance(df, pd.DataFrame):
+        raise TypeError(f"df must be a pandas DataFrame, got {type(df).__name__}")
+    cols = [str(c) for c in df.columns]
+    for col, what in ((text_column, "text_column"), (id_column, "id_column")):
+        if col is not None and col not in df.columns:
+            raise MissingColumnError(
+                f"{what} {col!r} is not a column of the DataFrame (columns: {', '.join(map(repr, cols))})"
+            )
+    if tagger is None:
+        from .tagger import Tagger
+
+        tagger = Tagger.default()
+    tax = getattr(tagger, "taxonomy_", None) or getattr(tagger, "taxonomy", None)
+    if tax is None or isinstance(tax, str):
+        from .taxonomy import Taxonomy
+
+        tax = Taxonomy.load(tax)
+    codes = [c.code for c in tax]
+
+    cells = df[text_column].tolist()
+    ok = [i for i, v in enumerate(cells) if isinstance(v, str) and v.strip()]
+    tag_lists: list[Sequence[Any]] = [()] * len(cells)
+    if ok:
+        results = tagger.tag_many([cells[i] for i in ok], batch_size=batch_size)
+        for i, tl in zip(ok, results, strict=True):
+            tag_lists[i] = tl
+
+    n = len(cells)
+    data: dict[str, Any] = {}
+    if id_column is not None:
+        data["id"] = df[id_column].tolist()
+    code_pos = {c: k for k, c in enumerate(codes)}
+    flags = [[False] * n for _ in codes]
+    scores = [[0.0] * n for _ in codes]
+    for i, tl in enumerate(tag_lists):
+        for t in tl:
+            k = code_pos.get(t.code)
+            if k is not None:
+                flags[k][i] = True
+                scores[k][i] = float(t.score)
+    for k, c in enumerate(codes):
+        data[c] = pd.Series(flags[k], index=df.index, dtype=bool)
+        data[f"{c}_score"] = pd.Series(scores[k], index=df.index, dtype="float64")
+    data["tags"] = [[t.code for t in tl] for tl in tag_lists]
+    if evidence:
+        data["evidence"] = [_evidence_text(tl) for tl in tag_lists]
+    return pd.DataFrame(data, index=df.index)
