@@ -1,0 +1,140 @@
+"""Multi-pattern seed matching for the tagger (Aho-Corasick over normalised text).
+
+Seeds (and weak seeds) of every category go into one automaton, so one C-level scan of a passage finds every
+occurrence of every term. Matching runs on the *normalised* text (NFKC width folding, traditional ->
+simplified, ASCII letters lower-cased), so a seed in traditional or full-width input matches like its
+simplified form; evidence spans are mapped back to the original string with
+:meth:`yanreform.text.Normalized.span`.
+
+Within one category a match contained in a longer match of the same category is dropped (``智慧`` inside
+``智慧法院`` counts once), so nested seeds do not inflate the counts.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any, NamedTuple
+
+import ahocorasick
+import numpy as np
+
+from .taxonomy import Taxonomy
+
+__all__ = ["OUTSIDE", "OUTSIDE_TERMS", "Lexicon", "Match", "fold_ascii"]
+
+STRONG, WEAK = 0, 1
+#: ``Match.category`` of an outside-work cue (not a taxonomy category).
+OUTSIDE = -1
+
+#: Cues of work outside any reform category (training and drills, contests, awards, Party building and
+#: meetings, funding and equipment, structure and staffing, team discipline). A passage built around them
+#: usually gets no tag even when it mentions a category word ("调解技能比武", "信息化经费"); the tagger learns
+#: how much they weigh against the seeds.
+OUTSIDE_TERMS: tuple[str, ...] = (
+    "练兵", "大练兵", "比武", "竞赛", "技能大赛", "演练", "实战化训练", "轮训", "培训班", "业务培训",
+    "荣获", "称号", "表彰", "先进集体", "先进个人", "荣立", "一等功", "二等功", "三等功", "集体功",
+    "评选", "获评", "被评为", "党建", "党组会议", "党组", "主题教育", "理论学习", "中心组", "党课",
+    "党支部", "经费", "预算", "专项资金", "资金保障", "拨付", "装备", "购置", "采购", "编制",
+    "招录", "员额", "内设机构", "机构改革", "人员调配", "队伍建设", "从严治警", "作风建设", "纪律教育",
+    "教育整顿", "导师制", "述职", "工作总结", "部署会", "推进会", "会议精神",
+)
+
+# Lower-casing only ASCII keeps the string length (str.lower() can change it, e.g. "İ"): offsets stay valid.
+_ASCII_LOWER = {c: c + 32 for c in range(ord("A"), ord("Z") + 1)}
+
+
+def fold_ascii(text: str) -> str:
+    """Lower-case ASCII letters only (length-preserving)."""
+    return text.translate(_ASCII_LOWER)
+
+
+def _normalize_text(text: str) -> str:
+    from .text import normalize_text
+
+    return fold_ascii(normalize_text(text))
+
+
+class Match(NamedTuple):
+    """One seed occurrence. ``start``/``end``: offsets into the text that was scanned (half-open)."""
+
+    start: int
+    end: int
+    category: int  # index into the taxonomy's categories
+    kind: int  # STRONG (seed) or WEAK (weak seed)
+    term: str  # the seed as written in the taxonomy
+
+
+class Lexicon:
+    """All seeds of a taxonomy in one Aho-Corasick automaton.
+
+    Args:
+        taxonomy: the categories whose ``seeds``/``weak_seeds`` are matched.
+        outside_terms: cues of out-of-taxonomy work, reported with ``category == OUTSIDE``.
+    """
+
+    def __init__(self, taxonomy: Taxonomy, outside_terms: Sequence[str] = OUTSIDE_TERMS) -> None:
+        self.taxonomy = taxonomy
+        self.n_categories = len(taxonomy)
+        entries: dict[str, list[tuple[int, int, str]]] = {}
+        for ci, cat in enumerate(taxonomy):
+            for kind, terms in ((STRONG, cat.seeds), (WEAK, cat.weak_seeds)):
+                for term in terms:
+                    key = _normalize_text(term).strip()
+                    if not key:
+                        continue
+                    payload = entries.setdefault(key, [])
+                    # A term listed as both strong and weak for one category counts as strong only.
+                    if any(c == ci and k == STRONG for c, k, _ in payload):
+                        continue
+                    payload[:] = [p for p in payload if not (p[0] == ci and kind == STRONG)]
+                    payload.append((ci, kind, term))
+        for term in outside_terms:
+            key = _normalize_text(term).strip()
+            if key:
+                entries.setdefault(key, []).append((OUTSIDE, STRONG, term))
+        self._automaton: Any = ahocorasick.Automaton()
+        for key, payload in entries.items():
+            self._automaton.add_word(key, (len(key), tuple(payload)))
+        self._automaton.make_automaton()
+        self.n_terms = len(entries)
+
+    def find(self, norm_text: str) -> list[Match]:
+        """All maximal seed matches in an already normalised text, sorted by (start, category).
+
+        Args:
+            norm_text: text as produced by ``normalize_text`` (ASCII case is folded here).
+        """
+        raw: list[Match] = []
+        for end_idx, (length, payload) in self._automaton.iter(fold_ascii(norm_text)):
+            start = end_idx + 1 - length
+            for ci, kind, term in payload:
+                raw.append(Match(start, end_idx + 1, ci, kind, term))
+        if len(raw) < 2:
+            return raw
+        # Per category, drop matches nested inside a longer one (sweep by start, longest first).
+        raw.sort(key=lambda m: (m.category, m.start, -m.end, m.kind))
+        kept: list[Match] = []
+        last_cat, last_end = -1, -1
+        for m in raw:
+            if m.category == last_cat and m.end <= last_end:
+                continue
+            kept.append(m)
+            if m.category != last_cat or m.end > last_end:
+                last_cat, last_end = m.category, m.end
+        kept.sort(key=lambda m: (m.start, m.category))
+        return kept
+
+    def counts(self, norm_texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
+        """Per-category match counts for a batch of normalised texts.
+
+        Returns:
+            ``(strong, weak)``: two float32 arrays of shape (n_texts, n_categories) with the number of maximal
+            seed / weak-seed matches per category (outside cues are not counted here).
+        """
+        n, k = len(norm_texts), self.n_categories
+        out = np.zeros((2, n, k), dtype=np.float32)
+        for i, t in enumerate(norm_texts):
+            for m in self.find(t):
+                if m.category >= 0:
+                    out[m.kind, i, m.category] += 1.0
+        return out[STRONG], out[WEAK]
