@@ -2,9 +2,9 @@
 
 Usage: python benchmarks/run_all.py [--quick] [--only NAME[,NAME]]
 
-Each bench_*.py exposes ``main(argv=None) -> int`` and prints its own table with ratios against peers measured in
-the same run. Benchmarks are never part of the test suite: timings on shared machines are noisy, so only ratios
-measured side by side mean anything.
+Each bench_*.py exposes ``main(argv=None) -> int`` and prints its own table with ratios against
+peers measured in the same run. Benchmarks are never part of the test suite: timings on shared
+machines are noisy, so only ratios measured side by side mean anything.
 """
 
 from __future__ import annotations

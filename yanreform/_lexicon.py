@@ -30,6 +30,7 @@ OUTSIDE = -1
 #: meetings, funding and equipment, structure and staffing, team discipline). A passage built around them
 #: usually gets no tag even when it mentions a category word ("调解技能比武", "信息化经费"); the tagger learns
 #: how much they weigh against the seeds.
+# fmt: off
 OUTSIDE_TERMS: tuple[str, ...] = (
     "练兵", "大练兵", "比武", "竞赛", "技能大赛", "演练", "实战化训练", "轮训", "培训班", "业务培训",
     "荣获", "称号", "表彰", "先进集体", "先进个人", "荣立", "一等功", "二等功", "三等功", "集体功",
@@ -38,6 +39,7 @@ OUTSIDE_TERMS: tuple[str, ...] = (
     "招录", "员额", "内设机构", "机构改革", "人员调配", "队伍建设", "从严治警", "作风建设", "纪律教育",
     "教育整顿", "导师制", "述职", "工作总结", "部署会", "推进会", "会议精神",
 )
+# fmt: on
 
 # Lower-casing only ASCII keeps the string length (str.lower() can change it, e.g. "İ"): offsets stay valid.
 _ASCII_LOWER = {c: c + 32 for c in range(ord("A"), ord("Z") + 1)}

@@ -33,7 +33,10 @@ def corpus_dir() -> Path:
 
 
 def model_file(name: str) -> Path:
-    """Path of a shipped model asset, e.g. ``model_file("userdict.txt")``; raises FileNotFoundError if absent."""
+    """Path of a shipped model asset, e.g. ``model_file("userdict.txt")``.
+
+    Raises FileNotFoundError if absent.
+    """
     p = models_dir() / name
     if not p.exists():
         raise FileNotFoundError(f"shipped model asset not found: {p}")

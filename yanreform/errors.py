@@ -1,8 +1,8 @@
 """One exception family for the whole library.
 
-Every error raised on purpose by yanreform derives from :class:`YanreformError`; each subclass also derives from
-the builtin a caller would naturally catch (``ValueError``, ``RuntimeError``, ...), so ``except ValueError`` keeps
-working for code that does not know about yanreform.
+Every error raised on purpose by yanreform derives from :class:`YanreformError`; each subclass also
+derives from the builtin a caller would naturally catch (``ValueError``, ``RuntimeError``, ...), so
+``except ValueError`` keeps working for code that does not know about yanreform.
 """
 
 from __future__ import annotations
