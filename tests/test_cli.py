@@ -259,7 +259,8 @@ def test_tag_gb18030_collection(tmp_path: Path, capsys, bundled_text: str, corpu
     recs = read_jsonl(out)
     expected = [(c.agency, ini.heading) for c in corpus for ini in c.initiatives]
     assert [(r["agency"], r["heading"]) for r in recs] == expected
-    assert recs[0]["id"] == "case-01-i1" and recs[0]["case_id"] == "case-01"
+    # ids carry the file's stem so several collections tagged in one run never collide
+    assert recs[0]["id"] == "集-01-i1" and recs[0]["case_id"] == "集-01"
     assert recs[0]["title"] == corpus[0].title
     assert "digitalisation" in [t["code"] for t in recs[0]["tags"]]
 

@@ -35,6 +35,7 @@ import contextlib
 import csv
 import json
 import os
+import re
 import sys
 import tempfile
 from collections.abc import Iterable, Iterator, Sequence
@@ -419,11 +420,17 @@ def open_input(
     if kind == "collection":
         from .corpus import read_collection
 
-        corpus = read_collection(p)
+        corpus = read_collection(p, id_prefix=_id_prefix(p))
         return InputSource(spec, kind, records=_corpus_records(corpus, spec), **src_kw)
     if kind == "docx":
         return InputSource(spec, kind, records=_docx_records(p, spec), **src_kw)
     raise AssertionError(kind)  # pragma: no cover
+
+
+def _id_prefix(p: Path) -> str:
+    """Case-id prefix for a collection file: its stem, so ids stay unique when several files are tagged in one
+    run (``--resume`` relies on that)."""
+    return re.sub(r"\s+", "_", p.stem.strip()) or "case"
 
 
 def _check_columns(spec: str, header: Sequence[str], text_column: str, id_column: str | None) -> None:
@@ -481,7 +488,7 @@ def _docx_records(p: Path, spec: str) -> list[Record]:
     from .corpus import parse_collection
 
     try:
-        corpus = parse_collection(text, name=p.stem, source=spec)
+        corpus = parse_collection(text, id_prefix=_id_prefix(p), name=p.stem, source=spec)
     except ParseError:
         # a single submission without case structure: tag it whole
         return [Record(where, text, where)]
