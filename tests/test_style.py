@@ -1,0 +1,28 @@
+"""The code base stays ruff-clean (lint + format), as configured in pyproject.toml."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def _ruff() -> list[str]:
+    exe = Path(sys.executable).with_name("ruff")
+    if exe.exists():
+        return [str(exe)]
+    found = shutil.which("ruff")
+    if not found:
+        pytest.skip("ruff is not installed (it comes with the dev extra)")
+    return [found]
+
+
+@pytest.mark.parametrize("args", [["check", "."], ["format", "--check", "."]])
+def test_ruff_clean(args: list[str]) -> None:
+    r = subprocess.run([*_ruff(), *args], cwd=REPO, capture_output=True, text=True)
+    assert r.returncode == 0, r.stdout[-3000:] + r.stderr[-1000:]
