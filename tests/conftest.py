@@ -12,8 +12,11 @@ import tempfile
 from pathlib import Path
 
 # Must happen before any yanreform module reads the cache location.
+_own_home = not os.environ.get("YANREFORM_TEST_HOME")
 _home = os.environ.get("YANREFORM_TEST_HOME") or tempfile.mkdtemp(prefix="yanreform-test-home-")
 os.environ["YANREFORM_HOME"] = _home
+
+import shutil  # noqa: E402
 
 import pytest  # noqa: E402
 
@@ -58,3 +61,9 @@ def tagger():
     import yanreform
 
     return yanreform.Tagger.default()
+
+
+def pytest_sessionfinish(session, exitstatus) -> None:
+    # The session's home holds a ~470 MB model build; don't leave one behind per test run.
+    if _own_home:
+        shutil.rmtree(_home, ignore_errors=True)
