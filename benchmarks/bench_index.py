@@ -5,7 +5,7 @@
 
 Quality (MRR on ``corpus/retrieval-dev.jsonl``, tune and test splits, as in ``scripts/tune_index.py``):
 same-topic MRR (each passage ranks the others of its split) and recommendation MRR (each labelled query ranks
-the ten bundled cases). Peers, all on the same texts:
+the ten bundled cases); ours with and without the category side. Peers, all on the same texts:
 
 * scikit-learn ``TfidfVectorizer(analyzer="char", ngram_range=(1, 2), sublinear_tf=True)`` + cosine;
 * e5 only: the same default model's embeddings ranked by ``sentence_transformers.util.semantic_search``;
@@ -112,6 +112,12 @@ class E5SemanticSearch:
 
 # ------------------------------------------------------------------------------------------------ quality
 
+#: our configurations: the default, and the default without its category side (the tagger's profiles)
+OURS: dict[str, dict[str, Any]] = {
+    "yanreform CaseIndex": {},
+    "CaseIndex, no categories": {"category_weight": 0.0},
+}
+
 
 def _mrr(ranks: list[int | None]) -> float:
     return float(np.mean([1.0 / r if r else 0.0 for r in ranks]))
@@ -139,19 +145,20 @@ def quality(rows: list[dict[str, Any]], encoder: Any) -> dict[str, dict[str, flo
         texts = [r["text"] for r in ps]
         topic = [r["topic"] for r in ps]
 
-        idx = CaseIndex.from_texts(texts, [str(i) for i in range(len(ps))], encoder=encoder)
-        ranks = []
-        for i in range(len(ps)):
-            order = [h.id for h in idx.recommend(str(i), k=len(ps) - 1)]
-            ranks.append(_rank_first(order, lambda j, i=i, t=topic: t[int(j)] == t[i]))
-        res.setdefault("yanreform CaseIndex", {})[f"topic/{split}"] = _mrr(ranks)
-        cidx = CaseIndex.from_corpus(corpus, encoder=encoder)
-        hits = cidx.search([r["text"] for r in qs], k=len(corpus))
-        ranks = [
-            _rank_first([h.id for h in hl], lambda x, r=r: x == r["case_id"])
-            for r, hl in zip(qs, hits, strict=True)
-        ]
-        res["yanreform CaseIndex"][f"rec/{split}"] = _mrr(ranks)
+        for name, opts in OURS.items():
+            idx = CaseIndex.from_texts(texts, [str(i) for i in range(len(ps))], encoder=encoder, **opts)
+            ranks = []
+            for i in range(len(ps)):
+                order = [h.id for h in idx.recommend(str(i), k=len(ps) - 1)]
+                ranks.append(_rank_first(order, lambda j, i=i, t=topic: t[int(j)] == t[i]))
+            res.setdefault(name, {})[f"topic/{split}"] = _mrr(ranks)
+            cidx = CaseIndex.from_corpus(corpus, encoder=encoder, **opts)
+            hits = cidx.search([r["text"] for r in qs], k=len(corpus))
+            ranks = [
+                _rank_first([h.id for h in hl], lambda x, r=r: x == r["case_id"])
+                for r, hl in zip(qs, hits, strict=True)
+            ]
+            res[name][f"rec/{split}"] = _mrr(ranks)
 
         for make in peers:
             peer = make(texts)
@@ -217,6 +224,11 @@ def speed(
     rep = 3 if quick else 5
     one = _timeit(lambda: [big.search(q, k=10) for q in queries[:20]], rep) / 20
     out.append(("search, one query", f"N={n_cases}", one, "per query"))
+    # the category side's share: the tagger scores the query (its embedding cached), one more small product
+    nocat = CaseIndex.from_texts(texts, encoder=encoder, category_weight=0.0)
+    nocat.search(queries[0])
+    one0 = _timeit(lambda: [nocat.search(q, k=10) for q in queries[:20]], rep) / 20
+    out.append(("search, one query, no categories", f"N={n_cases}", one0, "per query"))
     batch = _timeit(lambda: big.search(queries, k=10), rep) / len(queries)
     out.append(("search, batch of 60", f"N={n_cases}", batch, "per query"))
     rec = _timeit(lambda: [big.recommend(str(i), k=10) for i in range(20)], rep) / 20
