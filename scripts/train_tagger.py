@@ -6,9 +6,15 @@ Training data: corpus/devset.jsonl (split "train") + the labelled leads and init
 collection (corpus/yancheng-2024-labels.jsonl, texts taken from load_corpus() by id). The script then reports
 
 1. the shipped head on the devset "dev" split (never trained on),
-2. a leave-bundled-out run (trained on the whole devset, evaluated on the 44 bundled passages: real published
+2. the shipped head on the stress set (corpus/stress.jsonl: long, florid, multi-sentence passages from other
+   places, traditional script and ASCII punctuation, outside-work passages with tempting words). Evaluation
+   only: the stress set is never trained on, nor used to pick thresholds,
+3. a leave-bundled-out run (trained on the whole devset, evaluated on the 44 bundled passages: real published
    text, the closest proxy we have for other cities' collections),
-3. 5-fold cross-validation over all labelled passages,
+4. 5-fold cross-validation over all labelled passages,
+5. calibration: expected calibration error (10 bins over all (passage, category) pairs) of the scores on the
+   cross-validation's out-of-fold predictions, the dev split and the stress set, and the mean score of the
+   emitted tags next to their precision,
 
 and writes the head (JSON + npz, no pickle) with those figures recorded in tagger.json. Deterministic:
 fixed fold seeds, deterministic solvers, embeddings from the default encoder (cached under $YANREFORM_HOME).
@@ -27,7 +33,43 @@ import numpy as np
 from yanreform import load_corpus
 from yanreform._resources import corpus_file, models_dir
 from yanreform.embed import Encoder
-from yanreform.tagger import EvalReport, Tagger, evaluate_sets
+from yanreform.tagger import EvalReport, Tagger, evaluate_sets, expected_calibration_error
+
+
+def load_stress() -> list[dict]:
+    """The stress set (corpus/stress.jsonl): held-out evaluation passages, never trained on."""
+    path = corpus_file("stress.jsonl")
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+
+
+def label_matrix(rows: list[dict], codes: tuple[str, ...] | list[str]) -> np.ndarray:
+    """0/1 int8 (n, k) matrix of the rows' labels in ``codes`` order."""
+    Y = np.zeros((len(rows), len(codes)), np.int8)
+    for i, r in enumerate(rows):
+        for c in r["labels"]:
+            Y[i, list(codes).index(c)] = 1
+    return Y
+
+
+def calibration(P: np.ndarray, D: np.ndarray, Y: np.ndarray) -> dict:
+    """ECE over all pairs, ECE over pairs scored above 0.05, and the emitted tags' mean score vs precision."""
+    above = P > 0.05
+    emitted = D.astype(bool)
+    return {
+        "ece": round(expected_calibration_error(P, Y), 4),
+        "ece_above_0.05": round(expected_calibration_error(P[above], Y[above]), 4),
+        "emitted": int(emitted.sum()),
+        "emitted_mean_score": round(float(P[emitted].mean()), 4) if emitted.any() else None,
+        "emitted_precision": round(float(Y[emitted].mean()), 4) if emitted.any() else None,
+    }
+
+
+def calibration_text(name: str, c: dict) -> str:
+    return (
+        f"{name:<22} ECE {c['ece']:.4f}  ECE(score>0.05) {c['ece_above_0.05']:.4f}  "
+        f"emitted {c['emitted']}: mean score {c['emitted_mean_score']:.3f}, "
+        f"precision {c['emitted_precision']:.3f}"
+    )
 
 
 def load_labelled() -> tuple[list[dict], list[dict], list[dict]]:
@@ -63,20 +105,29 @@ def summary(r: EvalReport) -> dict:
     }
 
 
-def cross_validate(rows: list[dict], encoder: Encoder, folds: int = 5, seed: int = 0) -> EvalReport:
+def cross_validate(
+    rows: list[dict], encoder: Encoder, folds: int = 5, seed: int = 0
+) -> tuple[EvalReport, np.ndarray, np.ndarray]:
+    """k-fold CV: (report, out-of-fold scores (n, k) float32, out-of-fold decisions (n, k) bool)."""
     from sklearn.model_selection import KFold
 
     texts = [r["text"] for r in rows]
     labels = [r["labels"] for r in rows]
     pred: list[list[str]] = [[] for _ in rows]
     codes: tuple[str, ...] = ()
+    P = D = np.zeros((0, 0))
     for tr, te in KFold(n_splits=folds, shuffle=True, random_state=seed).split(texts):
         tg = Tagger(encoder=encoder).fit([texts[i] for i in tr], [labels[i] for i in tr])
         codes = tg.taxonomy_.codes
-        D = tg.predict([texts[i] for i in te])
-        for i, row in zip(te, D, strict=True):
+        if P.size == 0:
+            P = np.zeros((len(rows), len(codes)), np.float32)
+            D = np.zeros((len(rows), len(codes)), bool)
+        te_texts = [texts[i] for i in te]
+        P[te] = tg.predict_proba(te_texts)
+        D[te] = tg.predict(te_texts)
+        for i, row in zip(te, D[te], strict=True):
             pred[i] = [codes[j] for j in np.flatnonzero(row)]
-    return evaluate_sets(labels, pred, codes)
+    return evaluate_sets(labels, pred, codes), P, D
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -97,9 +148,24 @@ def main(argv: list[str] | None = None) -> int:
 
     fit_rows = train + bundled
     tagger = Tagger(encoder=encoder).fit([r["text"] for r in fit_rows], [r["labels"] for r in fit_rows])
+    codes = tagger.taxonomy_.codes
     rep_dev = tagger.evaluate([r["text"] for r in dev], [r["labels"] for r in dev])
     print("\n== shipped head (train + bundled) on the dev split ==")
     print(rep_dev.to_text())
+    cal: dict[str, dict] = {}
+    dev_texts = [r["text"] for r in dev]
+    cal["dev"] = calibration(
+        tagger.predict_proba(dev_texts), tagger.predict(dev_texts), label_matrix(dev, codes)
+    )
+
+    stress = load_stress()
+    st_texts = [r["text"] for r in stress]
+    rep_stress = tagger.evaluate(st_texts, [r["labels"] for r in stress])
+    print(f"\n== shipped head on the stress set ({len(stress)} passages, held out: never trained on) ==")
+    print(rep_stress.to_text())
+    cal["stress"] = calibration(
+        tagger.predict_proba(st_texts), tagger.predict(st_texts), label_matrix(stress, codes)
+    )
 
     lbo = Tagger(encoder=encoder).fit([r["text"] for r in train + dev], [r["labels"] for r in train + dev])
     rep_lbo = lbo.evaluate([r["text"] for r in bundled], [r["labels"] for r in bundled])
@@ -110,18 +176,24 @@ def main(argv: list[str] | None = None) -> int:
         "trained_on": {"devset_train": len(train), "bundled": len(bundled)},
         "data_sha256": {
             name: hashlib.sha256(corpus_file(name).read_bytes()).hexdigest()[:16]
-            for name in ("devset.jsonl", "yancheng-2024-labels.jsonl")
+            for name in ("devset.jsonl", "yancheng-2024-labels.jsonl", "stress.jsonl")
         },
         "dev": summary(rep_dev),
+        "stress": summary(rep_stress),
         "leave_bundled_out": summary(rep_lbo),
     }
     if not args.skip_cv:
-        rep_cv = cross_validate(train + dev + bundled, encoder)
+        all_rows = train + dev + bundled
+        rep_cv, P_cv, D_cv = cross_validate(all_rows, encoder)
         print("\n== 5-fold cross-validation over all labelled passages ==")
         print(rep_cv.to_text())
         info["cv5_all"] = summary(rep_cv)
+        cal["cv5_out_of_fold"] = calibration(P_cv, D_cv, label_matrix(all_rows, codes))
+    print("\n== calibration (10 bins over all passage x category pairs) ==")
+    for name, c in cal.items():
+        print(calibration_text(name, c))
+    info["calibration"] = cal
 
-    codes = tagger.taxonomy_.codes
     print("\nthresholds:", ", ".join(f"{c}={t:.2f}" for c, t in zip(codes, tagger.thresholds_, strict=True)))
     if not args.no_save:
         tagger.info_ = info

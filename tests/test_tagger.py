@@ -4,15 +4,23 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-from yanreform._lexicon import Lexicon
+from yanreform._lexicon import NOT_QUALIFYING, Lexicon
 from yanreform._resources import corpus_file
 from yanreform.errors import IndexFormatError, ModelError
-from yanreform.tagger import Evidence, Tag, Tagger, TagList, evaluate_sets
+from yanreform.tagger import (
+    Evidence,
+    Tag,
+    Tagger,
+    TagList,
+    evaluate_sets,
+    expected_calibration_error,
+)
 from yanreform.taxonomy import Taxonomy
 from yanreform.text import normalize
 
@@ -47,6 +55,20 @@ def dev_split() -> tuple[list[str], list[list[str]]]:
     return [r["text"] for r in dev], [r["labels"] for r in dev]
 
 
+def stress_rows() -> list[dict]:
+    """corpus/stress.jsonl: held-out long, florid passages (never trained on; see corpus/LABELLING.md)."""
+    text = corpus_file("stress.jsonl").read_text(encoding="utf-8")
+    return [json.loads(x) for x in text.splitlines() if x.strip()]
+
+
+def label_matrix(labels: list[list[str]], codes: tuple[str, ...]) -> np.ndarray:
+    Y = np.zeros((len(labels), len(codes)), np.int8)
+    for i, lab in enumerate(labels):
+        for c in lab:
+            Y[i, codes.index(c)] = 1
+    return Y
+
+
 def train_sample(n: int = 60) -> tuple[list[str], list[list[str]]]:
     rows = [json.loads(x) for x in corpus_file("devset.jsonl").read_text(encoding="utf-8").splitlines() if x]
     train = [r for r in rows if r["split"] == "train"][:n]
@@ -75,6 +97,29 @@ def test_lexicon_offsets_map_back_to_the_original_for_traditional_and_full_width
     ms = lex.find("一站式诉讼服务中心")
     terms = {m.term for m in ms if tax.codes[m.category] == "one_stop_service"}
     assert "中心" not in terms and "一站式诉讼服务" in terms
+
+
+def test_lexicon_drops_seeds_in_non_qualifying_phrases() -> None:
+    tax = Taxonomy.load()
+    lex = Lexicon(tax)
+
+    def found(text: str) -> set[tuple[str, str]]:
+        return {(tax.codes[m.category], m.term) for m in lex.find(text) if m.category >= 0}
+
+    # metaphorical 智慧, Party-building links, third-party evaluation of compliance, slogans (LABELLING.md)
+    assert ("digitalisation", "智慧") not in found("凝聚各方智慧，贡献智慧和力量")
+    assert ("digitalisation", "智慧") in found("建设智慧法庭，推行智慧执行")
+    assert ("coordination", "联盟") not in found("以党建联盟为纽带开展结对共建")
+    assert ("supervision", "监督") not in found("引入第三方监督评估机制")
+    assert ("business_environment", "第三方监督评估") in found("引入第三方监督评估机制")
+    assert ("coordination", "沟通协调") not in found("加强沟通协调，密切配合")
+    # a mask only covers its own category and its own span: the qualifying seed next to it still counts
+    assert ("supervision", "法律监督") in found("第三方监督评估之外，开展法律监督")
+    # a user taxonomy without those codes is fine; masks can be switched off
+    assert set(NOT_QUALIFYING) <= set(tax.codes)
+    assert ("digitalisation", "智慧") in {
+        (tax.codes[m.category], m.term) for m in Lexicon(tax, not_qualifying={}).find("凝聚智慧")
+    }
 
 
 def test_tag_evidence_is_an_exact_slice_of_the_original(tagger: Tagger) -> None:
@@ -225,6 +270,67 @@ def test_dev_split_micro_f1_floor(tagger: Tagger) -> None:
     assert r.micro["f1"] >= 0.88, r.to_text()
     assert r.macro["f1"] >= 0.87, r.to_text()
     assert r.none_accuracy >= 0.8, r.to_text()
+
+
+def test_stress_set_is_held_out_and_varied() -> None:
+    rows = stress_rows()
+    codes = set(Taxonomy.load().codes)
+    assert 80 <= len(rows) <= 120
+    assert len({r["id"] for r in rows}) == len(rows) and all(r["split"] == "stress" for r in rows)
+    assert all(set(r["labels"]) <= codes for r in rows)
+    assert all(150 <= len(r["text"]) <= 450 for r in rows)
+    assert sum(r["script"] == "traditional" for r in rows) >= 8
+    assert sum(bool(re.search(r"[\u4e00-\u9fff][,;:]", r["text"])) for r in rows) >= 8
+    assert sum(not r["labels"] for r in rows) >= 15
+    # never trained on: no stress passage appears in the training data
+    dev_rows = [
+        json.loads(x) for x in corpus_file("devset.jsonl").read_text(encoding="utf-8").splitlines() if x
+    ]
+    assert not {r["text"] for r in rows} & {r["text"] for r in dev_rows}
+
+
+@pytest.mark.slow
+def test_stress_set_micro_f1_floor(tagger: Tagger) -> None:
+    # Measured with the shipped head (scripts/train_tagger.py): micro 0.931, macro 0.933, every no-label
+    # passage left untagged, digitalisation 0.90 / one_stop_service 0.94 / coordination 0.94. Floors a few
+    # points lower so that a real regression fails.
+    rows = stress_rows()
+    r = tagger.evaluate([x["text"] for x in rows], [x["labels"] for x in rows])
+    assert r.micro["f1"] >= 0.88, r.to_text()
+    assert r.macro["f1"] >= 0.86, r.to_text()
+    assert r.none_accuracy >= 0.85, r.to_text()
+    for code in ("digitalisation", "one_stop_service", "coordination"):
+        assert r.per_category[code]["f1"] >= 0.8, r.to_text()
+
+
+def test_expected_calibration_error_hand_computed() -> None:
+    # bins: 0.05 -> |0.05 - 0|; two 0.95 -> |1.9 - 1|; 0.5 -> |0.5 - 1|; weighted by 1/4 each pair
+    assert expected_calibration_error([0.05, 0.95, 0.95, 0.5], [0, 1, 0, 1]) == pytest.approx(1.45 / 4)
+    assert expected_calibration_error(np.array([[0.0, 1.0]]), np.array([[0, 1]])) == 0.0
+    assert expected_calibration_error([], []) == 0.0
+    with pytest.raises(ValueError, match="shape"):
+        expected_calibration_error([0.1, 0.2], [0])
+    with pytest.raises(ValueError, match=r"\[0, 1\]"):
+        expected_calibration_error([1.5], [1])
+
+
+@pytest.mark.slow
+def test_scores_are_calibrated_on_held_out_passages(tagger: Tagger) -> None:
+    # Measured (10 bins over all passage x category pairs): ECE 0.0065 on the dev split and 0.0103 on the
+    # stress set; emitted tags' mean score 0.928 vs precision 0.933 (dev), 0.950 vs 0.982 (stress).
+    codes = tagger.taxonomy_.codes
+    for texts, labels, bound in (
+        (*dev_split(), 0.02),
+        ([x["text"] for x in stress_rows()], [x["labels"] for x in stress_rows()], 0.03),
+    ):
+        P = tagger.predict_proba(texts)
+        Y = label_matrix(labels, codes)
+        assert expected_calibration_error(P, Y) <= bound
+        D = tagger.predict(texts)
+        assert abs(float(P[D].mean()) - float(Y[D].mean())) <= 0.06
+        # scores at the very top are earned: nearly every pair scored >= 0.99 is a gold label
+        top = P >= 0.99
+        assert top.sum() >= 20 and float(Y[top].mean()) >= 0.95
 
 
 # -- training and persistence

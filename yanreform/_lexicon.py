@@ -7,7 +7,9 @@ simplified form; evidence spans are mapped back to the original string with
 :meth:`yanreform.text.Normalized.span`.
 
 Within one category a match contained in a longer match of the same category is dropped (``智慧`` inside
-``智慧法院`` counts once), so nested seeds do not inflate the counts.
+``智慧法院`` counts once), so nested seeds do not inflate the counts. A seed inside a *non-qualifying phrase*
+of its category (:data:`NOT_QUALIFYING`: ``智慧`` in ``凝聚智慧``, ``监督`` in ``第三方监督评估``, ``联建`` in
+``党建联建``) is dropped too: those are the senses corpus/LABELLING.md rules out.
 """
 
 from __future__ import annotations
@@ -20,9 +22,10 @@ import numpy as np
 
 from .taxonomy import Taxonomy
 
-__all__ = ["OUTSIDE", "OUTSIDE_TERMS", "Lexicon", "Match", "fold_ascii"]
+__all__ = ["NOT_QUALIFYING", "OUTSIDE", "OUTSIDE_TERMS", "Lexicon", "Match", "fold_ascii"]
 
 STRONG, WEAK = 0, 1
+_MASK = 2  # payload kind of a non-qualifying phrase (never returned as a match)
 #: ``Match.category`` of an outside-work cue (not a taxonomy category).
 OUTSIDE = -1
 
@@ -39,6 +42,25 @@ OUTSIDE_TERMS: tuple[str, ...] = (
     "招录", "员额", "内设机构", "机构改革", "人员调配", "队伍建设", "从严治警", "作风建设", "纪律教育",
     "教育整顿", "导师制", "述职", "工作总结", "部署会", "推进会", "会议精神",
 )
+
+#: Non-qualifying senses, per category code: a seed or weak seed of that category lying inside one of these
+#: phrases is not evidence for it (corpus/LABELLING.md, sections 2-3: metaphorical 智慧/生态, slogans of
+#: cooperation, Party-building links and joint drills, third-party evaluation of a company's compliance,
+#: contests with a mediation event). Codes missing from a user's taxonomy are ignored.
+NOT_QUALIFYING: dict[str, tuple[str, ...]] = {
+    "digitalisation": (
+        "凝聚智慧", "汇聚智慧", "集聚智慧", "群众智慧", "干警智慧", "各方智慧", "智慧和力量", "智慧与力量",
+        "智慧与担当", "智慧和担当", "贡献智慧", "中国智慧", "法治智慧", "练兵平台", "比武平台", "党建平台",
+        "交流平台", "培训平台",
+    ),
+    "coordination": (
+        "党建联建", "党建联盟", "联学联建", "结对共建", "支部共建", "联合演练", "协同作战能力", "沟通协调",
+        "密切配合", "形成合力", "加强协作", "强化协作", "加强部门协作", "强化部门协作", "协调发展",
+    ),
+    "supervision": ("第三方监督评估", "第三方监督", "接受监督", "警容风纪", "绩效考核", "年度考核"),
+    "dispute_resolution": ("调解技能", "模拟调解", "调解员技能"),
+    "ecological_protection": ("法治生态", "政治生态", "营商生态", "生态检察模式", "绿色低碳", "绿色智造"),
+}
 # fmt: on
 
 # Lower-casing only ASCII keeps the string length (str.lower() can change it, e.g. "İ"): offsets stay valid.
@@ -74,7 +96,12 @@ class Lexicon:
         outside_terms: cues of out-of-taxonomy work, reported with ``category == OUTSIDE``.
     """
 
-    def __init__(self, taxonomy: Taxonomy, outside_terms: Sequence[str] = OUTSIDE_TERMS) -> None:
+    def __init__(
+        self,
+        taxonomy: Taxonomy,
+        outside_terms: Sequence[str] = OUTSIDE_TERMS,
+        not_qualifying: dict[str, tuple[str, ...]] | None = None,
+    ) -> None:
         self.taxonomy = taxonomy
         self.n_categories = len(taxonomy)
         entries: dict[str, list[tuple[int, int, str]]] = {}
@@ -94,6 +121,15 @@ class Lexicon:
             key = _normalize_text(term).strip()
             if key:
                 entries.setdefault(key, []).append((OUTSIDE, STRONG, term))
+        masks = NOT_QUALIFYING if not_qualifying is None else not_qualifying
+        codes = {c.code: ci for ci, c in enumerate(taxonomy)}
+        for code, phrases in masks.items():
+            if code not in codes:
+                continue
+            for term in phrases:
+                key = _normalize_text(term).strip()
+                if key:
+                    entries.setdefault(key, []).append((codes[code], _MASK, term))
         self._automaton: Any = ahocorasick.Automaton()
         for key, payload in entries.items():
             self._automaton.add_word(key, (len(key), tuple(payload)))
@@ -107,10 +143,20 @@ class Lexicon:
             norm_text: text as produced by ``normalize_text`` (ASCII case is folded here).
         """
         raw: list[Match] = []
+        masks: list[tuple[int, int, int]] = []
         for end_idx, (length, payload) in self._automaton.iter(fold_ascii(norm_text)):
             start = end_idx + 1 - length
             for ci, kind, term in payload:
-                raw.append(Match(start, end_idx + 1, ci, kind, term))
+                if kind == _MASK:
+                    masks.append((ci, start, end_idx + 1))
+                else:
+                    raw.append(Match(start, end_idx + 1, ci, kind, term))
+        if masks:
+            raw = [
+                m
+                for m in raw
+                if not any(c == m.category and s <= m.start and m.end <= e for c, s, e in masks)
+            ]
         if len(raw) < 2:
             return raw
         # Per category, drop matches nested inside a longer one (sweep by start, longest first).
