@@ -15,46 +15,71 @@ How the structure is recovered (rules meant to carry over to collections from ot
 
 * Lines. A *head candidate* is a non-blank line of at most 60 characters without sentence
   punctuation (。！？；) that does not end in a comma, colon or 、; other lines are *body-like*.
+* Section labels. A line holding only a section label (【基本情况】, 二、主要做法, 工作成效：, in
+  simplified or traditional script) or a paragraph opening with one (【工作成效】2024年…, 成效：…,
+  取得成效。…) says which part of the case follows: the overview (基本情况, 背景, 案情…), the measures
+  (主要做法, 具体做法, 举措…) or the outcome (成效, 成果, 典型意义, 经验启示, 下一步…). A label is never
+  an agency, a title or a measure.
 * Case heads. A run of head candidates followed by a body-like line ends in the case's agency and
-  title lines (the run's last two lines, skipping a trailing ``——`` subtitle; a one-line run counts
-  only as ``agency：title``). A run is a case head only if one of the two has the shape of an
-  agency (every 、-separated part ends in 公安局, 法院, 检察院, 司法局, 政法委(员会), 监狱, ... or a
-  generic 局/院/委/所/处/队/会/..., traditional forms too); otherwise it is a heading inside the
-  current case. If no line of the text has an agency shape, the structure alone decides. The
+  title lines (the run's last two lines, skipping a trailing ``——`` subtitle and section label lines;
+  a one-line run counts only as ``agency：title``). A run is a case head only if one of the two has
+  the shape of an agency (every 、-separated part ends in 公安局, 法院, 检察院, 司法局, 政法委(员会),
+  监狱, ... or a generic 局/院/委/所/处/队/会/..., traditional forms too); otherwise it is a heading
+  inside the current case. If no line of the text has an agency shape, the structure alone decides. The
   agency is recognised by its place: a title that ends like an agency (``升级大数据联合指挥中心``)
   right after an agency line stays the title. Title-first layouts are recognised by a vote over
-  all pairs. Case-number lines (案例二) are dropped; lines before the first case are the header
+  all pairs; a numbered title (``1.打造…``) counts as a head only when an agency line follows it.
+  Case numbers (一、, 1., 案例3：, ——), a ``申报单位：`` label, enclosing brackets (【…】) and a
+  contributor note (（…供稿）) are cut from the agency, case numbers from the title;
+  case-number lines (案例二, 【典型案例一】) and a measures label right under the title (【主要做法】
+  with no overview) belong to the head, not the body; lines before the first case are the header
   (``Corpus.meta["header"]``).
 * Paragraphs. Consecutive body lines form one paragraph while a line does not end in sentence
-  punctuation (a heading line such as ``一、搭建平台`` or a hard wrap) or holds nothing but one
-  headline sentence.
+  punctuation (a heading line such as ``一、搭建平台`` or ``推行“首接负责”``, or a hard wrap) or holds
+  nothing but one headline sentence, unless the next line opens a measure of its own (an
+  enumeration marker, or a headline with more text after it or of the same shape). Section labels
+  stand alone or open a paragraph.
 * Headlines. A *headline sentence* is short: one clause of at most 20 characters, or two
-  comma-joined clauses of at most 18 each and 30 in all, ending in 。/！ (or ：), with no Arabic
-  digits outside quotes and not opening with a narrative connective (近年来, 目前, 截至, 随着,
-  ...以来); an enumeration marker (一是, （一）, 1.) may lead. A paragraph is *headline-led* when
-  its first sentence is a headline, or it starts with a heading line or an enumeration marker;
-  the headline becomes the initiative's ``heading``.
-* Several measures in one paragraph. A later sentence of a headline-led paragraph starts a new
-  measure only if it is a headline of the *same shape* as the paragraph's own first headline
-  (same number of clauses, each within max(2, 25 %) characters of the other's length, quotation
-  marks in the same clauses), more text follows it in the paragraph, and the first headline does
-  not announce a count of sub-points (落实“三个保障”: the parallel sentences after it are those
-  sub-points). The next marker of the paragraph's own enumeration (二是 after 一是) also starts a
-  measure.
-* Roles. A one-paragraph body is one initiative (no lead). Otherwise the first paragraph is the
-  lead, unless it is headline-led with the same headline shape as another paragraph (or starts
-  with an enumeration marker or heading line). The last paragraph, with an initiative paragraph
-  before it and neither numbered nor under a heading line, is the outcome when its first sentence
-  reads as a result (该…以来, 目前, 截至, 被…表彰/评为, 入选, 得到…肯定, 成效明显; 通过…实现 only
-  without a headline), or when it has no headline (a lone short sentence counts as none) while
-  every initiative paragraph before it is headline-led: the closer then contrasts with the case's
-  own style. So a headline-less final measure in a collection without headlines stays a measure.
-  Every other paragraph gives one initiative per measure; one without a headline is an initiative
-  with ``heading == ""``.
+  comma-joined clauses of at most 18 each and 30 in all, ending in 。/！ (or ：, also as the head of a
+  longer sentence: ``一是强化组织领导：成立…``), with no Arabic digits outside quotes and not opening
+  with a narrative connective (近年来, 目前, 截至, 随着, ...以来); an enumeration marker (一是, （一）,
+  1., 第一，) may lead. A paragraph is *headline-led* when its first sentence is a headline, or it
+  starts with a heading line or an enumeration marker; the headline becomes the ``heading``.
+* Several measures in one paragraph. A paragraph opening with enumeration marker n is cut at the
+  markers n+1, n+2, ... of the same series wherever they open a sentence or a clause (after 。, ；
+  or ：): ``一是…；二是…；三是…`` gives three measures. A list after a preface ending in ：
+  (``具体做法包括：（1）…；（2）…``) is cut the same way when no other measure paragraph of the case
+  is headline-led (the preface stays with the first item); after a measure's own headline
+  (``强化队伍建设。一是…；二是…``) the items are its sub-points. A list item's heading is its first
+  sentence when that is a headline with more text after it, else "". Without an enumeration, a
+  later sentence of a headline-led paragraph starts a new measure only if it is a headline of the
+  *same shape* as the paragraph's own first headline (same number of clauses, each within max(2,
+  25 %) characters of the other's length, quotation marks in the same clauses), more text follows
+  it in the paragraph, and the first headline does not announce a count of sub-points (落实“三个保障”:
+  the parallel sentences after it are those sub-points).
+* Roles with section labels. Everything before a measures label, the label included, is the lead
+  (it may span several paragraphs; with nothing before it there is no lead); the paragraphs after
+  it are measures; an outcome label opens the outcome, which runs to the end of the case (several
+  paragraphs, 典型意义 and 下一步 included). An overview label makes the first paragraph the lead.
+  Where the labels leave no measure, they are ignored.
+* Roles without labels. A one-paragraph body is one initiative (no lead). Otherwise the first
+  paragraph is the lead, unless it is headline-led with the same headline shape as another
+  paragraph (or starts with an enumeration marker or heading line). The last paragraph, with an
+  initiative paragraph before it and neither numbered nor under a heading line, is the outcome
+  when its first sentence reads as a result (该…以来, 目前, 截至, 被…表彰/评为, 入选, 得到…肯定, 成效明显;
+  通过…实现 only without a headline), or when it has no headline (a lone short sentence counts as
+  none) while every initiative paragraph before it is headline-led: the closer then contrasts with
+  the case's own style. So a headline-less final measure in a collection without headlines stays a
+  measure. Every other paragraph gives one initiative per measure; one without a headline is an
+  initiative with ``heading == ""``.
 
 Text hard-wrapped at a fixed width (copied from a PDF) is first joined back into logical lines
-(:func:`_unwrap`); where a full line ends a sentence and the next opens with a headline, the break
-is taken as a paragraph end, which can be wrong in text with neither blank lines nor indentation.
+(:func:`_unwrap`); a wrapped head keeps its line break in ``agency``/``title`` (exact slices), while
+``agencies`` drop it. Where a full line ends a sentence and the next opens with a headline, an
+enumeration marker, a result opener (目前, …以来) or a section label, the break is taken as a
+paragraph end, which can be wrong in text with neither blank lines nor indentation; a head line
+that happens to fill the width exactly is joined to the next line unless a blank line follows it,
+and a collection too short to show its wrap width (fewer than 4 full lines) is not unwrapped.
 """
 
 from __future__ import annotations
@@ -366,8 +391,52 @@ _AGENCY_SPLIT = re.compile(r"\s*(?:[、，,；;/／]|\s)\s*")
 _AGENCY_CONJ = re.compile(r"[和与與及同暨]")
 # A line that only numbers the next case (案例一, 案例 3, （二）): a separator, not body text.
 _CASE_LABEL = re.compile(
-    r"^(?:典型)?(?:案例|案例之)?\s*[（(]?[一二三四五六七八九十百0-9０-９]{1,3}[）)]?\s*[、.．:：]?$"
+    r"^[【〔\[]?(?:典型)?(?:案例|案例之)?\s*[（(]?[一二三四五六七八九十百0-9０-９]{1,3}[）)]?\s*[、.．:：]?[】〕\]]?$"
 )
+# Section labels (基本情况 / 主要做法 / 工作成效 ...) that published collections put before the parts of a
+# case, alone on a line (【主要做法】, 二、主要做法, 主要做法：) or opening a paragraph (【工作成效】2024年…,
+# 成效：…, 取得成效。…). They are neither agencies, titles nor measures: they say which part follows.
+_LABEL_WORDS = {
+    "lead": (
+        "基本情况", "情况简介", "总体情况", "背景", "背景情况", "工作背景", "改革背景", "案例背景",
+        "项目背景", "基本案情", "简要案情", "案情简介", "案例简介", "项目简介", "概况", "改革动因",
+        "问题提出",
+    ),
+    "measures": (
+        "主要做法", "具体做法", "经验做法", "工作做法", "创新做法", "做法", "主要举措", "具体举措",
+        "工作举措", "改革举措", "创新举措", "举措", "主要措施", "具体措施", "工作措施", "改革内容",
+        "主要内容", "做法与成效", "做法及成效", "主要做法及成效",
+    ),
+    "outcome": (
+        "工作成效", "主要成效", "取得成效", "成效", "实践成效", "改革成效", "初步成效", "工作成果",
+        "改革成果", "取得成果", "成果", "效果", "工作效果", "实施效果", "经验启示", "启示", "典型意义",
+        "推广价值", "经验价值", "下一步打算", "下一步工作", "下一步计划", "专家点评", "案例点评", "点评",
+    ),
+}  # fmt: skip
+_TRAD = str.maketrans(
+    "况简总项举创内启义广价验经实践专点评划计体题", "況簡總項舉創內啟義廣價驗經實踐專點評劃計體題"
+)
+_LABEL_ROLE = {
+    w2: role for role, words in _LABEL_WORDS.items() for w in words for w2 in (w, w.translate(_TRAD))
+}
+_LABEL_ALT = "|".join(sorted(map(re.escape, _LABEL_ROLE), key=len, reverse=True))
+_SECTION_LABEL = re.compile(
+    r"^(?:[一二三四五六七八九十]{1,2}[、.．]|[（(][一二三四五六七八九十]{1,2}[）)]|[0-9]{1,2}[、.．])?\s*"
+    rf"(?:【(?P<b1>{_LABEL_ALT})】|〔(?P<b2>{_LABEL_ALT})〕|\[(?P<b3>{_LABEL_ALT})\]|(?P<plain>{_LABEL_ALT})"
+    r"(?P<stop>[：:。]|$))\s*"
+)
+
+
+def _section_label(text: str) -> tuple[str, int] | None:
+    """(role, prefix length) of a section label opening ``text`` (role "lead", "measures" or "outcome"),
+    or None. A bare label word counts only alone on its line or closed by ：/。 (成效明显 is no label)."""
+    m = _SECTION_LABEL.match(text)
+    if not m:
+        return None
+    word = m.group("b1") or m.group("b2") or m.group("b3") or m.group("plain")
+    return _LABEL_ROLE[word], m.end()
+
+
 # Subtitles (——…), collection-title endings, and separator lines of symbols only (***, ——).
 _SEPARATOR = re.compile(r"^[\W_]+$")
 _HEADERISH = re.compile(r"^[—－\-–―~～]|(?:汇编|彙編|选编|選編|简介|簡介|目录|目錄)$|" + _SEPARATOR.pattern)
@@ -398,7 +467,8 @@ def _agency_score(part: str) -> int:
 def _split_agencies(line: str) -> list[str]:
     """Split an agency line into agencies: on 、，/ and spaces, and on 和/与/及 only where every
     side is an agency."""
-    body = _AGENCY_LABEL.sub("", line).strip()
+    # A line break inside a name is a hard wrap (the joined head of wrapped text), not a separator.
+    body = re.sub(r"\s*\n\s*", "", _AGENCY_LABEL.sub("", line).strip())
     out: list[str] = []
     for part in _AGENCY_SPLIT.split(body):
         if not part:
@@ -415,10 +485,25 @@ def _agency_start(line: str) -> int:
     """Length of a case-number prefix on an agency line (``一、盐城市公安局``, ``案例3：…``), else 0."""
     m = (
         _ENUM.match(line)
+        or _AGENCY_LABEL.match(line)  # 申报单位：盐城市公安局
         or re.match(r"^(?:典型)?案例\s*[一二三四五六七八九十百0-9]{1,3}\s*[、.．:：\s]\s*", line)
         or re.match(r"^[—－\-–―]+\s*", line)  # 打造…平台 / ——盐城市公安局
     )
     return m.end() if m and _agency_score(line[m.end() :]) >= 2 else 0
+
+
+def _title_start(line: str) -> int:
+    """Length of a case-number prefix on a title line (``1.打造…``, ``案例3：打造…``), else 0."""
+    m = _ENUM.match(line) or re.match(
+        r"^[【〔\[]?(?:典型)?案例\s*[一二三四五六七八九十百0-9]{1,3}[】〕\]]?\s*[、.．:：\s]?\s*", line
+    )
+    return m.end() if m and m.end() < len(line) else 0
+
+
+def _is_label_line(line: str) -> bool:
+    """A line holding nothing but a section label (【主要做法】, 二、主要做法, 工作成效：)."""
+    lab = _section_label(line)
+    return lab is not None and lab[1] == len(line)
 
 
 def _is_subtitle(line: str) -> bool:
@@ -427,11 +512,12 @@ def _is_subtitle(line: str) -> bool:
 
 
 # One-line case heads: agency：title, 【agency】title, title（agency）, title——agency, agency title.
+# (DOTALL: a logical line joined from a hard-wrapped head holds a line break.)
 _ONE_LINE_HEADS = (
-    re.compile(r"^【?(?P<agency>[^：:【】]{2,40}?)】?\s*[：:]\s*(?P<title>\S.{1,60})$"),
-    re.compile(r"^【(?P<agency>[^】]{2,40})】\s*(?P<title>\S.{1,60})$"),
-    re.compile(r"^(?P<title>.{2,60}?)\s*[（(](?P<agency>[^（）()]{2,40})[）)]$"),
-    re.compile(r"^(?P<title>.{2,60}?)\s*[—－]{1,2}\s*(?P<agency>[^—－]{2,40})$"),
+    re.compile(r"^【?(?P<agency>[^：:【】]{2,40}?)】?\s*[：:]\s*(?P<title>\S.{1,60})$", re.S),
+    re.compile(r"^【(?P<agency>[^】]{2,40})】\s*(?P<title>\S.{1,60})$", re.S),
+    re.compile(r"^(?P<title>.{2,60}?)\s*[（(](?P<agency>[^（）()]{2,40})[）)]$", re.S),
+    re.compile(r"^(?P<title>.{2,60}?)\s*[—－]{1,2}\s*(?P<agency>[^—－]{2,40})$", re.S),
     re.compile(r"^(?P<agency>\S{2,40})[ \t\u3000]+(?P<title>\S.{1,60})$"),
 )
 
@@ -444,15 +530,39 @@ def _split_head_line(line: str) -> tuple[tuple[int, int], tuple[int, int]] | Non
         m = pattern.match(line)
         if not m or _line_agency_score(m.group("agency")) < 2:
             continue
-        if pattern is _ONE_LINE_HEADS[-1] and _line_agency_score(m.group("title")):
-            continue  # 盐都区人民法院 大丰区司法局: two agencies, no title
+        if pattern is _ONE_LINE_HEADS[-1] and _line_agency_score(m.group("title")) >= 2:
+            continue  # 盐都区人民法院 大丰区司法局: two agencies, no title (…服务中心 is a title)
         return m.span("agency"), m.span("title")
     return None
 
 
+_WRAPPED = re.compile(
+    r"^(?:【(?P<a>[^【】]+)】|〔(?P<b>[^〔〕]+)〕|[（(](?P<c>[^（）()]+)[）)]|\[(?P<d>[^\[\]]+)\])$"
+)
+_CONTRIBUTED = re.compile(r"(?:供稿|报送|報送|推荐|推薦|申报|申報|提供)(?:单位|單位)?$")
+
+
+def _agency_span(line: str) -> tuple[int, int]:
+    """Span of the agency name in an agency line: without a case number, dash or 申报单位： label
+    (``一、盐城市公安局``), enclosing brackets (``【盐城市公安局】``) or a contributor note
+    (``（盐城市公安局供稿）``); the whole line when what is left is no agency."""
+    start, end = 0, len(line)
+    m = _WRAPPED.match(line)
+    if m:
+        start, end = m.start(m.lastgroup or "a"), m.end(m.lastgroup or "a")
+    c = _CONTRIBUTED.search(line, start, end)
+    if c and c.start() > start:
+        end = c.start()
+    start += _agency_start(line[start:end])
+    if (start, end) != (0, len(line)) and not _agency_score(line[start:end]):
+        return 0, len(line)
+    return start, end
+
+
 def _line_agency_score(line: str) -> int:
     """Agency-likeness of a whole line (every part must be an agency; the weakest part counts)."""
-    line = line[_agency_start(line) :]
+    s, e = _agency_span(line)
+    line = line[s:e]
     if _HEADERISH.search(line) or _ENUM.match(line):
         return 0
     body = _AGENCY_LABEL.sub("", line).strip()
@@ -586,7 +696,13 @@ class _Line:
 
     @property
     def terminal(self) -> bool:
-        return self.text[-1] in _TERMINAL
+        """The line closes its paragraph: it ends a sentence (or clause list), or ends in a closing
+        bracket or quote while being no heading candidate (推行“首接负责” heads the next line)."""
+        t = self.text
+        core = t.rstrip(_CLOSERS)
+        if core and core[-1] in _SENT_END + "；;…":
+            return True
+        return t[-1] in _CLOSERS and (not self.head or _section_label(t) is not None)
 
 
 @dataclass
@@ -595,6 +711,8 @@ class _Para:
     end: int
     lines: list[_Line] = field(default_factory=list)
     heading_line: bool = False  # the first line is a heading of its own (一、搭建平台)
+    label: str | None = None  # role of a section label opening the paragraph ("lead", "measures", "outcome")
+    label_end: int = 0  # end of that label (offset into the case text)
 
 
 def _normalise(text: str) -> str:
@@ -625,20 +743,28 @@ def _width(s: str) -> int:
 def _unwrap(doc: str, lines: list[_Line]) -> list[_Line]:
     """Join lines of text hard-wrapped at a fixed width into logical lines (spans stay exact).
 
-    Wrapping is detected when most lines fill the same width W (within 2 columns) and almost none is
-    wider; a full line then continues on the next line unless it closes a sentence and the next
-    line is short and unpunctuated (an agency or title line) or opens with a headline, and never
-    across a blank line. When blank lines separate the paragraphs, only a blank line ends one.
+    Wrapping is detected when many lines (at least 4 and 15 %) fill the same width W of 20 columns or
+    more (within 2 columns), almost none is wider and most of those full lines break mid-sentence. A
+    full line then continues on the next line unless it closes a sentence and the next line is short
+    and unpunctuated (an agency or title line) or opens with a headline, an enumeration marker, a
+    result opener or a section label; a line opening with a bracketed section label (【工作成效】)
+    always starts anew, and nothing joins across a blank line. When blank lines separate the
+    paragraphs, only a blank line ends one.
     """
     if len(lines) < 8:
         return lines
     widths = [_width(ln.text) for ln in lines]
     best, wrap = 0, 0
-    for w in set(widths):
+    for w in {x for x in widths if x >= 20}:  # (short label or title lines are no wrap width)
         count = sum(1 for x in widths if w - 2 <= x <= w)
         if count > best or (count == best and w > wrap):
             best, wrap = count, w
-    if wrap < 20 or best < max(4, 0.3 * len(lines)) or sum(x > wrap for x in widths) > 0.05 * len(lines):
+    if wrap < 20 or best < max(4, 0.15 * len(lines)) or sum(x > wrap for x in widths) > 0.05 * len(lines):
+        return lines
+    # Wrapped lines break mid-sentence; lines of one width that mostly end a sentence are paragraphs
+    # of similar length, not a wrap.
+    full_lines = [ln for ln, x in zip(lines, widths, strict=True) if wrap - 2 <= x <= wrap]
+    if 2 * sum(_CLOSED.search(ln.text) is not None for ln in full_lines) > len(full_lines):
         return lines
     # Blank lines after (nearly) every short line: paragraphs are blank-line separated, so only a blank
     # line ends a paragraph.
@@ -654,9 +780,16 @@ def _unwrap(doc: str, lines: list[_Line]) -> list[_Line]:
         # headline starts anew.
         closed = _CLOSED.search(ln.text) is not None
         starts_anew = nxt is not None and (
-            (nxt.head and _width(nxt.text) < wrap - 2) or _para_headline_led(nxt.text)
+            (nxt.head and _width(nxt.text) < wrap - 2)
+            or _para_headline_led(nxt.text)
+            or _section_label(nxt.text) is not None
+            or _OUTCOME_START.match(nxt.text) is not None
         )
-        if nxt is None or nxt.gap or (not gapped and (not full or (closed and starts_anew))):
+        # A bracketed section label (【基本情况】…) or a label alone always opens a line of its own.
+        labelled = nxt is not None and (
+            _is_label_line(nxt.text) or (nxt.text[0] in "【〔[" and _section_label(nxt.text) is not None)
+        )
+        if nxt is None or nxt.gap or (not gapped and (not full or (closed and starts_anew) or labelled)):
             out.append(cur)
             cur = None
     return out
@@ -689,13 +822,25 @@ def _find_heads(lines: list[_Line]) -> list[tuple[int, int, int, int]]:
         x, y = lines[k - 2], lines[k - 1]
         if _is_subtitle(x.text) or _CASE_LABEL.match(x.text) or _CASE_LABEL.match(y.text):
             return None
-        # Numbered headings (一、主要做法 / 1.搭建平台) are not case heads; a numbered agency line is.
-        if _ENUM.match(y.text) or (_ENUM.match(x.text) and not _agency_start(x.text)):
+        if _is_label_line(x.text):
+            return None
+        # Numbered headings (一、主要做法 / 1.搭建平台) are not case heads; a numbered agency line is, and so
+        # is a numbered title followed by its agency line (1.打造… / ——西岭县人民法院).
+        if _ENUM.match(y.text) or (
+            _ENUM.match(x.text) and not _agency_start(x.text) and _line_agency_score(y.text) < 2
+        ):
             return None
         return k - 2, k - 1
 
     # Agency and title on one line (盐城市公安局：打造…) when most runs end in such a line; otherwise a
     # preceding agency-shaped line (an issuer in the header) would pair with it.
+    # Section label lines closing a run (一、基本情况 under the title) open the case body.
+    label_runs: list[tuple[int, int]] = []
+    for a, b in runs:
+        while b > a and _is_label_line(lines[b - 1].text):
+            b -= 1
+        label_runs.append((a, b))
+    runs = [(a, b) for a, b in label_runs if b > a]
     one_line = [_split_head_line(lines[b - 1].text) is not None for _, b in runs]
     one_line_style = 2 * sum(one_line) > len(runs)
     found: list[tuple[int, int, int, int, int]] = []  # (line x, line y, body, zone start, agency score)
@@ -736,19 +881,39 @@ def _paragraphs(lines: list[_Line], base: int) -> list[_Para]:
     for k, ln in enumerate(lines):
         cur.append(ln)
         nxt = lines[k + 1] if k + 1 < len(lines) else None
-        if nxt is not None:
+        if nxt is not None and not _is_label_line(ln.text) and _section_label(nxt.text) is None:
+            # (a section label stands alone or opens a paragraph)
             if not ln.terminal:
                 continue  # hard wrap or a heading line: the paragraph goes on
-            if len(cur) == 1 and _is_headline_only(ln.text) and not _para_headline_led(nxt.text):
+            if len(cur) == 1 and _is_headline_only(ln.text) and not _opens_parallel(ln.text, nxt.text):
                 continue  # a headline alone on its line heads the next line's text
         paras.append(_Para(cur[0].start - base, cur[-1].end - base, cur))
         cur = []
     for p in paras:
         first = p.lines[0]
-        p.heading_line = len(p.lines) > 1 and (
-            (first.head and len(first.text) <= 40) or _is_headline_only(first.text)
+        label = _section_label(first.text)
+        if label is not None:
+            p.label, p.label_end = label[0], p.start + label[1]
+        p.heading_line = (
+            len(p.lines) > 1
+            and label is None
+            and ((first.head and len(first.text) <= 40) or _is_headline_only(first.text))
         )
     return paras
+
+
+def _opens_parallel(headline: str, line: str) -> bool:
+    """Whether ``line`` opens a measure of its own next to the headline-only line ``headline``: it starts
+    with an enumeration marker, or with a headline that more text follows or of the same shape (a lone
+    long sentence after a headline is that headline's text)."""
+    if _ENUM.match(line):
+        return True
+    spans = _sentences(line, 0, len(line))
+    b = _headline_shape(line[spans[0][0] : spans[0][1]], allow_colon=True) if spans else None
+    if b is None:
+        return False
+    a = _headline_shape(headline, allow_colon=True)
+    return len(spans) > 1 or (a is not None and _same_shape(a, b))
 
 
 def _is_headline_only(line: str) -> bool:
@@ -776,7 +941,7 @@ def _first_headline(case_text: str, p: _Para) -> tuple[int, _Shape | None]:
     if not spans:
         return p.start, None
     s0, e0 = spans[0]
-    shape = _headline_shape(case_text[s0:e0], allow_colon=True)
+    e0, shape = _headline_at(case_text, s0, e0)
     if shape is not None:
         return e0, shape
     enum, num, _ = _enum_of(case_text[s0:e0])
@@ -785,97 +950,245 @@ def _first_headline(case_text: str, p: _Para) -> tuple[int, _Shape | None]:
     return p.start, None
 
 
-def _split_measures(case_text: str, p: _Para) -> list[tuple[int, int, int]]:
-    """Measures of a paragraph as (start, end, heading end) offsets into the case text."""
+def _headline_at(case_text: str, s: int, e: int) -> tuple[int, _Shape | None]:
+    """The headline opening the sentence ``case_text[s:e]``: the whole sentence, or the part up to a
+    colon (一是强化组织领导：成立…); returns (headline end, shape), or (e, None) if there is none."""
+    shape = _headline_shape(case_text[s:e], allow_colon=True)
+    if shape is not None:
+        return e, shape
+    m = _COLON.search(case_text, s, min(e, s + 32))
+    if m is not None and m.end() < e:
+        shape = _headline_shape(case_text[s : m.end()], allow_colon=True)
+        if shape is not None:
+            return m.end(), shape
+    return e, None
+
+
+_COLON = re.compile(r"[：:]")
+
+
+def _enum_markers(case_text: str, start: int, end: int) -> list[tuple[int, str, int]]:
+    """Enumeration markers (position, series, number) in ``case_text[start:end]`` at the start or
+    right after sentence or clause punctuation (。；：), in order."""
+    out: list[tuple[int, str, int]] = []
+    pos = start
+    while pos < end:
+        i = pos
+        while i < end and case_text[i].isspace():
+            i += 1
+        enum, num, _ = _enum_of(case_text[i : min(end, i + 8)])
+        if enum is not None:
+            out.append((i, enum, num))
+        m = _MARKER_AFTER.search(case_text, i + 1, end)
+        if m is None:
+            break
+        pos = m.end()
+    return out
+
+
+_MARKER_AFTER = re.compile(r"[。！？!?；;：:]")
+_SENT_STOP = re.compile(r"[。！？!?]+")
+
+
+def _close_end(text: str, i: int, end: int) -> int:
+    """``i`` moved past closing quotes and brackets (a sentence ends after 。”)."""
+    while i < end and text[i] in _CLOSERS:
+        i += 1
+    return i
+
+
+def _enum_cuts(
+    case_text: str, p: _Para, markers: list[tuple[int, str, int]], allow_preface: bool
+) -> list[int] | None:
+    """Where the paragraph's own enumeration starts its measures: the paragraph opens with marker n
+    (or, with ``allow_preface``, a preface ending in ： is followed by marker 1) and markers n+1,
+    n+2, ... of the same series follow at sentence or clause starts. None if there is no such run."""
+    if not markers:
+        return None
+    first_pos, series, num = markers[0]
+    lead_text = case_text[p.start : first_pos].strip()
+    if lead_text and not (allow_preface and num == 1 and lead_text[-1] in "：:"):
+        return None
+    cuts = [first_pos]
+    want = num + 1
+    for pos, ser, n in markers[1:]:
+        if ser == series and n == want:
+            cuts.append(pos)
+            want += 1
+    return cuts
+
+
+def _split_measures(case_text: str, p: _Para, *, allow_preface: bool = False) -> list[tuple[int, int, int]]:
+    """Measures of a paragraph as (start, end, heading end) offsets into the case text.
+
+    ``allow_preface``: a paragraph ``具体做法包括：（1）…；（2）…`` is split at its markers (its case has
+    no other headline-led measure paragraph, so the list holds the measures, not sub-points)."""
     head_end, shape = _first_headline(case_text, p)
     cuts: list[tuple[int, int]] = [(p.start, head_end)]
-    if shape is not None and not p.heading_line:
-        spans = _sentences(case_text, head_end, p.end)
-        next_enum = shape.enum_n + 1
-        for k, (s, e) in enumerate(spans):
-            if k == len(spans) - 1:
-                break  # a new measure needs text after its headline
-            sent = case_text[s:e]
-            enum, num, _ = _enum_of(sent)
-            if shape.enum is not None and enum == shape.enum and num == next_enum:
-                inner = _headline_shape(sent)
-                cuts.append((s, e if inner is not None else s))
-                next_enum += 1
-                continue
-            if not shape.clauses or shape.counts or shape.enum is not None:
-                continue
-            inner = _headline_shape(sent)
-            if inner is not None and _same_shape(shape, inner):
-                cuts.append((s, e))
+    listed = False
+    if not p.heading_line:
+        enum = _enum_cuts(case_text, p, _enum_markers(case_text, p.start, p.end), allow_preface)
+        listed = enum is not None and len(enum) > 1
+        if listed:
+            if enum[0] > p.start:  # a preface (具体做法包括：) opens the first measure: no headline
+                cuts = [(p.start, p.start)]
+            for pos in enum[1:]:
+                # (only the first sentence: splitting the whole rest again per marker would be quadratic)
+                m = _SENT_STOP.search(case_text, pos, p.end)
+                e, inner = _headline_at(case_text, pos, _close_end(case_text, m.end(), p.end) if m else p.end)
+                cuts.append((pos, e if inner is not None else pos))
+        elif shape is not None and shape.clauses and not shape.counts and shape.enum is None:
+            spans = _sentences(case_text, head_end, p.end)
+            for s, e in spans[:-1]:  # a new measure needs text after its headline
+                inner = _headline_shape(case_text[s:e])
+                if inner is not None and _same_shape(shape, inner):
+                    cuts.append((s, e))
     out = []
     for k, (s, h) in enumerate(cuts):
         e = cuts[k + 1][0] if k + 1 < len(cuts) else p.end
         while e > s and case_text[e - 1].isspace():
             e -= 1
+        if listed and h >= e:
+            h = s  # a list item that is one short sentence (三是处置融合，…。) is text, not a headline
         out.append((s, e, h))
     return out
+
+
+def _auto_roles(
+    case_text: str,
+    paras: list[_Para],
+    heads: list[tuple[int, _Shape | None]],
+    *,
+    lead: bool = True,
+    outcome: bool = True,
+) -> tuple[int | None, int | None]:
+    """(lead index, outcome index) of paragraphs without section labels (see the module docstring);
+    ``lead``/``outcome`` False: the paragraphs can have no lead / no outcome."""
+    if len(paras) < 2:
+        return None, None
+    lead_idx: int | None = 0 if lead else None
+    outcome_idx: int | None = None
+    s0 = heads[0][1]
+    if (
+        lead_idx is not None
+        and s0 is not None
+        and (
+            paras[0].heading_line
+            or s0.enum is not None
+            or any(h[1] is not None and h[1].clauses and _same_shape(s0, h[1]) for h in heads[1:])
+        )
+    ):
+        lead_idx = None  # the first paragraph is already a measure: no overview
+    if lead and paras[0].label == "lead":
+        lead_idx = 0  # 【基本情况】…
+    first_ini = 0 if lead_idx is None else 1
+    last = len(paras) - 1
+    if outcome and last > first_ini:
+        sents = _sentences(case_text, paras[last].start, paras[last].end)
+        opener = case_text[sents[0][0] : sents[0][1]]
+        shape = heads[last][1]
+        reads_as_result = bool(
+            _OUTCOME_START.match(opener)
+            or _OUTCOME_ANY.search(opener)
+            or (shape is None and _OUTCOME_VIA.match(opener))
+        )
+        numbered = paras[last].heading_line or (shape is not None and shape.enum is not None)
+        # A result opener wins even over a headline-like first sentence (该做法得到省委政法委肯定。);
+        # a numbered or heading-line paragraph is always a measure.
+        # A lone short sentence is a summary, not a headline: a measure's headline heads more text.
+        headless = shape is None or (len(sents) == 1 and not numbered)
+        contrast = headless and all(heads[k][1] is not None for k in range(first_ini, last))
+        if not numbered and (reads_as_result or contrast):
+            outcome_idx = last
+    return lead_idx, outcome_idx
+
+
+def _roles(case_text: str, paras: list[_Para], *, labels: bool = True) -> tuple[int, list[_Para], int, bool]:
+    """Split the paragraphs into lead, measure paragraphs and outcome.
+
+    Returns ``(lead end, measure paragraphs, outcome start, label_first)``: the lead is
+    ``case_text[:lead end]``, the outcome ``case_text[outcome start:]``; ``label_first`` says the first
+    measure paragraph opens with a section label (主要做法 with no lead before it), so it has no heading.
+
+    Section labels decide where they are present: everything before a 主要做法-type label (the label
+    included) is the lead, the paragraphs after it are measures, and a 工作成效-type label opens the
+    outcome, which runs to the end of the case. Without labels the paragraphs' shapes decide."""
+    n_end = len(case_text)
+    m = next((k for k, p in enumerate(paras) if p.label == "measures"), None) if labels else None
+    o_from = 1 if m is None else m + 1
+    o = next((k for k in range(o_from, len(paras)) if paras[k].label == "outcome"), None) if labels else None
+    out_start = paras[o].start if o is not None else n_end
+    if m is not None:
+        p = paras[m]
+        alone = p.label_end >= p.end
+        body = paras[m + 1 : o]
+        label_first = False
+        if not alone:
+            rest = p.label_end
+            while rest < p.end and case_text[rest].isspace():
+                rest += 1
+            if m == 0:
+                body = [_Para(p.start, p.end, p.lines), *body]
+                label_first = True
+            else:
+                body = [_Para(rest, p.end, p.lines), *body]
+        elif m == 0 and body:
+            first = body[0]
+            body = [_Para(p.start, first.end, p.lines + first.lines), *body[1:]]
+            label_first = True
+        if not body:
+            return _roles(case_text, paras, labels=False)
+        lead_end = 0 if m == 0 else p.label_end
+        if o is None:
+            heads = [_first_headline(case_text, q) for q in body]
+            _, outcome_idx = _auto_roles(case_text, body, heads, lead=False)
+            if outcome_idx is not None and outcome_idx > 0:
+                out_start = body[outcome_idx].start
+                body = body[:outcome_idx]
+        return lead_end, body, out_start, label_first
+    pre = paras[:o] if o is not None else paras
+    heads = [_first_headline(case_text, q) for q in pre]
+    lead_idx, outcome_idx = _auto_roles(case_text, pre, heads, outcome=o is None)
+    lead_end = pre[0].end if lead_idx == 0 else 0
+    if outcome_idx is not None:
+        out_start = pre[outcome_idx].start
+    body = [q for k, q in enumerate(pre) if k not in (lead_idx, outcome_idx)]
+    if not body:
+        if labels and (o is not None or paras[0].label):
+            return _roles(case_text, paras, labels=False)
+        body = pre  # a single paragraph: one measure
+    return lead_end, body, out_start, False
 
 
 def _build_case(doc: str, agency: _Line, title: _Line | None, body: list[_Line], case_id: str) -> Case:
     base = body[0].start
     case_text = doc[base : body[-1].end]
     paras = _paragraphs(body, base)
-    heads = [_first_headline(case_text, p) for p in paras]
-
-    def led(k: int) -> bool:
-        return heads[k][1] is not None
-
-    lead_idx: int | None = None
-    outcome_idx: int | None = None
-    if len(paras) > 1:
-        lead_idx = 0
-        s0 = heads[0][1]
-        if s0 is not None and (
-            paras[0].heading_line
-            or s0.enum is not None
-            or any(h[1] is not None and h[1].clauses and _same_shape(s0, h[1]) for h in heads[1:])
-        ):
-            lead_idx = None  # the first paragraph is already a measure: no overview
-        first_ini = 0 if lead_idx is None else 1
-        last = len(paras) - 1
-        if last > first_ini:
-            sents = _sentences(case_text, paras[last].start, paras[last].end)
-            opener = case_text[sents[0][0] : sents[0][1]]
-            shape = heads[last][1]
-            reads_as_result = bool(
-                _OUTCOME_START.match(opener)
-                or _OUTCOME_ANY.search(opener)
-                or (shape is None and _OUTCOME_VIA.match(opener))
-            )
-            numbered = paras[last].heading_line or (shape is not None and shape.enum is not None)
-            # A result opener wins even over a headline-like first sentence (该做法得到省委政法委肯定。);
-            # a numbered or heading-line paragraph is always a measure.
-            # A lone short sentence is a summary, not a headline: a measure's headline heads more text.
-            headless = shape is None or (len(sents) == 1 and not numbered)
-            contrast = headless and all(led(k) for k in range(first_ini, last))
-            if not numbered and (reads_as_result or contrast):
-                outcome_idx = last
-
+    lead_end, ini_paras, out_start, label_first = _roles(case_text, paras)
+    # An enumeration after a preface (具体做法包括：（1）…；（2）…) holds the measures when no other
+    # measure paragraph is headline-led.
+    led = sum(_first_headline(case_text, q)[1] is not None for q in ini_paras)
     initiatives: list[Initiative] = []
-    for k, p in enumerate(paras):
-        if k in (lead_idx, outcome_idx):
-            continue
-        measures = [(p.start, p.end, heads[k][0])] if len(paras) == 1 else _split_measures(case_text, p)
+    for k, p in enumerate(ini_paras):
+        if len(paras) == 1:
+            measures = [(p.start, p.end, _first_headline(case_text, p)[0])]
+        else:
+            measures = _split_measures(case_text, p, allow_preface=led <= 1)
+        if k == 0 and label_first:
+            _, e0, _ = measures[0]
+            measures[0] = (p.start, e0, p.start)  # the section label opens it: no headline
         for s, e, h in measures:
             n = len(initiatives) + 1
             initiatives.append(Initiative(f"{case_id}-i{n}", case_text[s:h], case_text[s:e], s, e, case_id))
-
-    def para_text(idx: int | None) -> str:
-        return "" if idx is None else case_text[paras[idx].start : paras[idx].end]
-
+    lead = case_text[:lead_end].rstrip()
     return Case(
         id=case_id,
         agency=agency.text,
         agencies=_split_agencies(agency.text),
         title=title.text if title is not None else "",
-        lead=para_text(lead_idx),
+        lead=lead,
         initiatives=initiatives,
-        outcome=para_text(outcome_idx),
+        outcome=case_text[out_start:].strip() if out_start < len(case_text) else "",
         text=case_text,
         line=agency.no,
     )
@@ -927,10 +1240,18 @@ def parse_collection(
         if spans is not None:  # agency and title on one line
             line = agency
             agency, title = (_Line(line.no, line.start + s, line.start + e, line.text[s:e]) for s, e in spans)
-        cut = _agency_start(agency.text)
-        if cut:  # 一、盐城市公安局 / ——盐城市公安局: the number or dash is not part of the agency
-            agency = _Line(agency.no, agency.start + cut, agency.end, agency.text[cut:])
+        a0, a1 = _agency_span(agency.text)
+        # 一、盐城市公安局 / 【盐城市公安局】 / （盐城市公安局供稿）: only the name is the agency
+        if (a0, a1) != (0, len(agency.text)):
+            agency = _Line(agency.no, agency.start + a0, agency.start + a1, agency.text[a0:a1])
+        cut = _title_start(title.text) if title is not None else 0
+        if title is not None and cut:  # 1.打造… : the case number is not part of the title
+            title = _Line(title.no, title.start + cut, title.end, title.text[cut:])
         body = lines[bi:stop]
+        while len(body) > 1 and _section_label(body[0].text) == ("measures", len(body[0].text)):
+            # 【主要做法】 right under the title (no overview): like a case-number line, it heads the case
+            # and is no part of its body, so the first measure keeps its headline.
+            body = body[1:]
         while len(body) > 1 and _SEPARATOR.match(body[-1].text):
             body.pop()  # a separator line closing the case is not body text
         case_id = f"{id_prefix}-{k + 1:02d}"
