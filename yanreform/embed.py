@@ -605,7 +605,7 @@ class Encoder:
             show_progress = len(pieces) >= PROGRESS_MIN_TEXTS and _stderr_is_tty()
         bar = None
         if show_progress:
-            from tqdm.auto import tqdm
+            from tqdm import tqdm  # text bar on stderr; tqdm.auto warns in notebooks without ipywidgets
 
             bar = tqdm(total=len(pieces), desc="encoding", unit="text", file=sys.stderr, leave=False)
         emb = np.empty((len(pieces), self.dim), dtype=np.float32)

@@ -566,7 +566,7 @@ class Tagger:
         step = max(1, int(batch_size))
         starts: Iterable[int] = range(0, len(idx), step)
         if show_progress:
-            from tqdm.auto import tqdm
+            from tqdm import tqdm  # text bar on stderr; tqdm.auto warns in notebooks without ipywidgets
 
             starts = tqdm(starts, desc="encoding", unit="batch")
         for s in starts:
