@@ -1,4 +1,4 @@
-"""Checks of the shipped data files: taxonomy.toml, yancheng-2024-labels.jsonl and devset.jsonl.
+"""Checks of the shipped data files: taxonomy.toml, yancheng-2024-labels.jsonl, devset.jsonl, longform.jsonl.
 
 These tests read the files directly (tomllib, json) so that a broken data file is reported as such, not as a
 tagger failure. One test cross-checks the bundled labels against the corpus parser.
@@ -19,6 +19,8 @@ TAXONOMY = REPO / "models" / "taxonomy.toml"
 BUNDLED_TEXT = REPO / "corpus" / "yancheng-2024-reform-cases.txt"
 BUNDLED_LABELS = REPO / "corpus" / "yancheng-2024-labels.jsonl"
 DEVSET = REPO / "corpus" / "devset.jsonl"
+LONGFORM = REPO / "corpus" / "longform.jsonl"
+STRESS = REPO / "corpus" / "stress.jsonl"
 
 CODES = (
     ("digitalisation", "数字赋能"),
@@ -63,6 +65,11 @@ def bundled_labels() -> list[dict]:
 @pytest.fixture(scope="module")
 def devset() -> list[dict]:
     return _jsonl(DEVSET)
+
+
+@pytest.fixture(scope="module")
+def longform() -> list[dict]:
+    return _jsonl(LONGFORM)
 
 
 @pytest.fixture(scope="module")
@@ -249,3 +256,71 @@ def test_devset_not_copied_from_bundled(devset, bundled_text):
         t = r["text"]
         hit = next((t[i : i + n] for i in range(len(t) - n + 1) if t[i : i + n] in grams), None)
         assert hit is None, f"{r['id']} shares {hit!r} with the bundled file"
+
+
+# ---------------------------------------------------------------- longform (training only)
+
+
+def _shared_gram(text: str, grams: set[str], n: int = 20) -> str | None:
+    return next((text[i : i + n] for i in range(len(text) - n + 1) if text[i : i + n] in grams), None)
+
+
+def _grams(texts, n: int = 20) -> set[str]:
+    return {t[i : i + n] for t in texts for i in range(len(t) - n + 1)}
+
+
+def test_longform_schema(longform):
+    keys = {"id", "text", "labels", "split", "region", "agency", "script", "note"}
+    for n, r in enumerate(longform, 1):
+        assert set(r) == keys, r.get("id")
+        assert r["id"] == f"long-{n:04d}"
+        assert isinstance(r["text"], str) and 150 <= len(r["text"]) <= 450, r["id"]
+        assert r["text"] == r["text"].strip() and "\n" not in r["text"], r["id"]
+        assert isinstance(r["labels"], list) and set(r["labels"]) <= CODE_SET, r["id"]
+        assert len(set(r["labels"])) == len(r["labels"]), r["id"]
+        assert r["split"] == "train", r["id"]
+        assert r["script"] in ("simplified", "traditional"), r["id"]
+        assert r["region"] and r["agency"], r["id"]
+        assert isinstance(r["note"], str) and r["note"].strip(), r["id"]
+
+
+def test_longform_unique(longform, devset):
+    assert len({r["id"] for r in longform}) == len(longform)
+    texts = {r["text"] for r in longform}
+    assert len(texts) == len(longform)
+    assert not texts & {r["text"] for r in devset}
+
+
+def test_longform_size_and_mix(longform):
+    assert 120 <= len(longform) <= 150
+    pos = Counter(c for r in longform for c in r["labels"])
+    assert set(pos) == CODE_SET
+    assert pos["supervision"] >= 30
+    assert 20 <= sum(not r["labels"] for r in longform) <= 35  # outside-taxonomy passages
+    assert sum(len(r["labels"]) >= 2 for r in longform) >= 0.4 * len(longform)
+    trad = [r for r in longform if r["script"] == "traditional"]
+    assert len(trad) >= 0.08 * len(longform)
+    ascii_punct = [r for r in longform if re.search(r"[\u4e00-\u9fff][,;:(\"]", r["text"])]
+    assert len(ascii_punct) >= 0.08 * len(longform)
+    assert len({r["region"] for r in longform}) >= 100
+
+
+def test_longform_traditional_rows_are_traditional(longform):
+    opencc = pytest.importorskip("opencc")
+    t2s = opencc.OpenCC("t2s")
+    for r in longform:
+        if r["script"] == "traditional":
+            assert t2s.convert(r["text"]) != r["text"], r["id"]
+
+
+def test_longform_not_copied(longform, devset, bundled_text):
+    """No 20-character overlap with the bundled file, the devset or the held-out stress set."""
+    stress = _jsonl(STRESS)
+    for name, grams in (
+        ("the bundled file", _grams([bundled_text])),
+        ("the devset", _grams(r["text"] for r in devset)),
+        ("the stress set", _grams(r["text"] for r in stress)),
+    ):
+        for r in longform:
+            hit = _shared_gram(r["text"], grams)
+            assert hit is None, f"{r['id']} shares {hit!r} with {name}"
