@@ -2,6 +2,7 @@
 
 Usage: python benchmarks/bench_topk.py [--quick] [--sizes 10000,100000,1000000] [--queries 1,256] [--k 10]
                                        [--ann-n 200000] [--ann-data clustered|random] [--no-ann] [--no-peers]
+                                       [--cpu-time] [--round-seconds 3]
 
 For each corpus size N (d=384, float32, random L2-normalised rows) and query count q (random normalised
 queries):
@@ -164,7 +165,7 @@ def _blas_info() -> str:
 
 
 def _rounds(
-    fns: dict[str, Callable[[], Any]], max_rounds: int = 300
+    fns: dict[str, Callable[[], Any]], max_rounds: int | None = None
 ) -> tuple[dict[str, float], dict[str, Any]]:
     """Run the methods interleaved, round after round; return each one's best time and last result.
 
@@ -186,7 +187,8 @@ def _rounds(
             best[name] = min(best[name], _clock() - t0)
         if r == 0:
             elapsed = _clock() - t_round
-            rounds = max(2 if elapsed > 20 else 3, min(max_rounds, int(ROUND_SECONDS / elapsed)))
+            cap = int(100 * ROUND_SECONDS) if max_rounds is None else max_rounds  # 300 rounds by default
+            rounds = max(2 if elapsed > 20 else 3, min(cap, int(ROUND_SECONDS / elapsed)))
         r += 1
     return best, results
 
@@ -285,6 +287,7 @@ def bench_ann(
 
 
 def main(argv: list[str] | None = None) -> int:
+    global _clock, ROUND_SECONDS
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--quick", action="store_true", help="only N=10k and 100k, ANN at 50k")
     ap.add_argument("--sizes", default="10000,100000,1000000", help="comma-separated corpus sizes")
@@ -298,14 +301,21 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--no-peers", action="store_true", help="only product, topk and argpartition")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument(
+        "--round-seconds",
+        type=float,
+        default=ROUND_SECONDS,
+        help=f"time spent on repeated rounds per configuration (default {ROUND_SECONDS:g}); more rounds give "
+        "a steadier minimum on a busy machine",
+    )
+    ap.add_argument(
         "--cpu-time",
         action="store_true",
         help="limit BLAS/OpenMP pools to one thread and time CPU seconds of the calling thread (robust to "
         "load from other processes; measures cost, not two-core latency)",
     )
     args = ap.parse_args(argv)
-    global _clock
     _clock = time.thread_time if args.cpu_time else time.perf_counter
+    ROUND_SECONDS = args.round_seconds
     limiter: contextlib.AbstractContextManager[Any] = contextlib.nullcontext()
     if args.cpu_time:
         from threadpoolctl import threadpool_limits

@@ -134,6 +134,103 @@ def test_memmap_corpus(tmp_path: Path) -> None:
     _assert_same(topk(Q, np.load(tmp_path / "d.npy", mmap_mode="r"), 8), topk_reference(Q, D, 8))
 
 
+def _spy_whole(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """Count the calls of the whole-matrix fast path."""
+    calls: list[int] = []
+    real = vector._topk_whole
+
+    def spy(*args, **kwargs):
+        calls.append(1)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(vector, "_topk_whole", spy)
+    return calls
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_whole_matrix_path_matches_chunked_path(seed: int, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Small problems take the whole-matrix path (one product, one selection); forcing the chunk loop with a
+    # chunk_size below n must give the same arrays, and both must equal the reference.
+    calls = _spy_whole(monkeypatch)
+    rng = np.random.default_rng(100 + seed)
+    for case in range(30):
+        n = int(rng.integers(2, 6000))
+        d = int(rng.integers(1, 24))
+        q = int(rng.choice([1, 1, 2, 5, 40]))
+        k = int(rng.choice([1, 3, 10, 64, n - 1, n, n + 5]))
+        D = _dyadic(rng, (n, d), levels=int(rng.integers(1, 4)))
+        Q = _dyadic(rng, (q, d))
+        kind = case % 6
+        if kind == 1:  # duplicated rows: ties across the corpus
+            D[rng.integers(0, n, n // 2)] = D[rng.integers(0, n, n // 2)]
+        elif kind == 2:  # sorted by the first query's score: the prefix bound of a single query is useless
+            D = D[np.argsort(D @ Q[0], kind="stable")]
+        elif kind == 3:  # every score ties
+            D[:] = D[0]
+        corpus = D.astype(np.float16) if case % 5 == 0 else D
+        queries = Q[0] if q == 1 and case % 2 else Q
+        exclude = None
+        if case % 4 == 1:
+            exclude = rng.integers(-1, n, q) if queries.ndim == 2 else int(rng.integers(-1, n))
+        elif case % 4 == 2:
+            m = int(rng.integers(1, 4))
+            exclude = rng.integers(-1, n, (q, m)) if queries.ndim == 2 else rng.integers(-1, n, m)
+        before = len(calls)
+        whole = topk(queries, corpus, k, exclude=exclude)
+        assert len(calls) == before + 1  # the fast path served it
+        chunked = topk(queries, corpus, k, exclude=exclude, chunk_size=int(rng.integers(1, n)))
+        assert len(calls) == before + 1  # ... and the chunk loop this one
+        _assert_same(whole, chunked)
+        _assert_same(whole, topk_reference(queries, corpus, k, exclude=exclude))
+
+
+def test_large_problems_take_the_chunked_path(monkeypatch: pytest.MonkeyPatch) -> None:
+    calls = _spy_whole(monkeypatch)
+    rng = np.random.default_rng(16)
+    D, Q = _dyadic(rng, (20_000, 8)), _dyadic(rng, (64, 8))
+    _assert_same(topk(Q, D, 5), topk_reference(Q, D, 5))  # 1.3M scores: chunked
+    assert not calls
+    _assert_same(topk(Q[0], D, 5), topk_reference(Q[0], D, 5))  # a single query: one product
+    assert len(calls) == 1
+    # a budget too small for the whole score row: chunked
+    _assert_same(topk(Q[0], D, 5, memory_budget=50_000), topk_reference(Q[0], D, 5))
+    assert len(calls) == 1
+
+
+def _brute(s: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+    order = np.lexsort((np.arange(s.size), -s))[:k]
+    return s[order], order
+
+
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda rng, n: rng.standard_normal(n).astype(np.float32),
+        lambda rng, n: rng.integers(0, 3, n).astype(np.float32),  # heavy ties
+        lambda rng, n: np.sort(rng.standard_normal(n)).astype(np.float32),  # ascending: poor prefix bound
+        lambda rng, n: np.zeros(n, np.float32),  # all equal
+        # the best entries sit far beyond the prefix, the k-th best ties with many early entries
+        lambda rng, n: (
+            np.r_[np.ones(n - n // 3), np.full(n // 3, 2.0)].astype(np.float32) * (rng.random(n) < 0.999)
+        ),
+    ],
+)
+def test_single_query_selection_is_exact(make) -> None:
+    rng = np.random.default_rng(17)
+    for n in (1, 2, 9, 1000, 1025, 5000, 70_000, 200_000):
+        s = make(rng, n)
+        for k in {1, 3, 10, 100, n - 1, n} - {0}:
+            if k <= n:
+                got = vector._select_one(s, k)
+                want = _brute(s, k)
+                np.testing.assert_array_equal(got[1], want[1])
+                np.testing.assert_array_equal(got[0], want[0])
+    s = np.zeros(1000, np.float32)
+    s[[5, 300, 301, 999]] = 2
+    assert vector._first_equal(s, np.float32(2), 3, block=64).tolist() == [5, 300, 301]
+    assert vector._first_equal(s, np.float32(2), 4, block=7).tolist() == [5, 300, 301, 999]
+
+
 # ------------------------------------------------------------------------------------------------ shapes, k
 
 
@@ -267,6 +364,23 @@ def test_massive_ties_stay_exact_and_within_the_budget() -> None:
     assert (i == [0, 1, 2, 4, 5, 6, 7, 8, 9, 10]).all() and (s == 8).all()
 
 
+def test_single_query_scratch_stays_within_the_budget() -> None:
+    # One query: the whole score row (4 bytes per corpus row) is kept, and the selection adds at most 5 more
+    # per row, even when the prefix bound fails (ascending scores) or every score ties.
+    n = 600_000
+    q = np.ones(4, np.float32) / 2
+    ties = np.ones((n, 4), np.float32) / 2
+    ascending = np.zeros((n, 4), np.float32)
+    ascending[:, 0] = np.arange(n) / 2**20  # exact, distinct scores
+    for D, want in ((ties, np.arange(10)), (ascending, np.arange(n - 1, n - 11, -1))):
+        peak = _scratch_peak(lambda D=D: topk(q, D, 10))
+        assert peak <= 9 * n + 64 * 1024, peak
+        np.testing.assert_array_equal(topk(q, D, 10)[1], want)
+        budget = 9 * n // 4  # too small for the whole row: chunked, within that budget
+        peak = _scratch_peak(lambda D=D, budget=budget: topk(q, D, 10, memory_budget=budget))
+        assert peak <= budget * 1.1, peak
+
+
 def test_many_queries_are_split_into_blocks_within_the_budget() -> None:
     rng = np.random.default_rng(13)
     D = _dyadic(rng, (20_000, 16))
@@ -314,10 +428,32 @@ def test_clear_errors(kwargs: dict, match: str) -> None:
 def test_non_finite_corpus_row_is_named(bad: float) -> None:
     D = np.ones((3000, 4), np.float32) / 2
     D[2345, 1] = bad
-    with pytest.raises(ValueError, match="corpus row 2345 contains NaN or infinite"):
-        topk(np.ones((3, 4), np.float32) / 2, D, 2, chunk_size=1000)
+    for queries in (np.ones((3, 4), np.float32) / 2, np.ones(4, np.float32) / 2):
+        for chunk in (None, 1000):  # the whole-matrix path and the chunk loop
+            with pytest.raises(ValueError, match="corpus row 2345 contains NaN or infinite"):
+                topk(queries, D, 2, chunk_size=chunk)
     with pytest.raises(ValueError, match=r"corpus contains NaN or infinite values.*row 2345"):
         topk_reference(np.ones((3, 4), np.float32) / 2, D, 2)
+
+
+@pytest.mark.parametrize("bad", [np.nan, np.inf, -np.inf])
+def test_non_finite_single_query_is_named(bad: float) -> None:
+    # The error names the query, not a corpus row (every score of a non-finite query is non-finite), on both
+    # paths and for both query shapes.
+    D = np.ones((3000, 4), np.float32) / 2
+    D[:, 2] = 0  # inf * 0 = NaN
+    for col in (0, 2):
+        q = np.ones(4, np.float32) / 2
+        q[col] = bad
+        for queries in (q, q[None]):
+            for chunk in (None, 700):
+                with pytest.raises(
+                    ValueError, match=r"queries contains NaN or infinite values \(first in row 0\)"
+                ):
+                    topk(queries, D, 2, chunk_size=chunk)
+    # also when nothing is left to return
+    with pytest.raises(ValueError, match="queries contains NaN"):
+        topk(np.array([bad, 0], np.float32), np.eye(2, dtype=np.float32), 3, exclude=[0, 1])
 
 
 # ------------------------------------------------------------------------------------------------- isolation

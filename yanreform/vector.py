@@ -9,7 +9,8 @@ Conventions shared by :func:`topk`, :func:`topk_reference` and :meth:`ApproxInde
 * Inputs are assumed L2-normalised, so the inner product *is* the cosine similarity. Nothing is normalised or
   checked for norm here (that would cost a pass over the corpus); un-normalised inputs are ranked by raw inner
   product.
-* Scores are computed in float32. A float16 (or float64) corpus is converted chunk by chunk, never as a whole.
+* Scores are computed in float32. A float16 (or float64) corpus is converted chunk by chunk (as a whole only
+  when the float32 copy fits the memory budget, i.e. for small corpora).
   The conversion is numpy's cast at about 1 ns per stored value: float16 storage halves the memory, not the
   time (measured at N=100k, d=384: ~1.3x the float32 time for 256 queries, ~10x for a single query, whose
   float32 product is only a memory-bound pass).
@@ -20,9 +21,11 @@ Conventions shared by :func:`topk`, :func:`topk_reference` and :meth:`ApproxInde
   rows excluded for any one query.
 * A 1-D query ``(d,)`` gives 1-D results ``(k,)``; a 2-D ``(q, d)`` batch gives ``(q, k)``.
 
-Cost (benchmarks/bench_topk.py, d=384, k=10, 256 queries, one thread, CPU time): 1.04x the bare product
-``Q @ D.T`` at N=100k and 1.12x at 10k, with at most the memory budget (64 MiB) of scratch at any N, where
-``np.argpartition`` on the full matrix costs 1.37x and q x N x 12 bytes, and faiss ``IndexFlatIP`` 8.9x.
+Cost (benchmarks/bench_topk.py --cpu-time, d=384, k=10, one thread, CPU time), as a multiple of the bare
+product ``Q @ D.T``: 256 queries 1.13x at N=10k, 1.03x at 100k, 1.00x at 1M, with at most the memory budget
+(64 MiB) of scratch at any N, where ``np.argpartition`` on the full matrix costs 1.3-2.6x and q x N x 16
+bytes, and faiss ``IndexFlatIP`` 2.4-7.7x; a single query 1.13x at 10k (a fixed ~20 us of validation and
+selection on a 0.16 ms product), 1.03x at 100k, 1.01x at 1M (faiss: 1.1-1.4x).
 
 "Exact" means the same result as sorting the full float32 score matrix. BLAS may round the same dot product
 differently (by an ulp or so) depending on the shape of the product it sits in, so two rows whose scores
@@ -59,6 +62,9 @@ _MIN_CHUNK = 1024
 # fewer BLAS calls (each one a thread hand-off, which costs on a busy machine).
 _MAX_CHUNK_SCORES = 1 << 23
 _MIN_MAX_CHUNK = 8192
+# Problems with at most this many scores (or a single query) whose score matrix fits the budget skip the chunk
+# loop: one product, one partition, one small sort.
+_WHOLE_MAX_SCORES = 1 << 18
 # Sentinel index for "no result yet"; sorts after every real index.
 _NO_INDEX = np.iinfo(np.int64).max
 
@@ -235,17 +241,22 @@ def _chunks(n: int, chunk: int, k: int, q: int) -> list[tuple[int, int]]:
     return out
 
 
-def _trim_ties(S: np.ndarray, M: np.ndarray, kth: np.ndarray, k: int) -> None:
+def _trim_ties(
+    S: np.ndarray, M: np.ndarray, kth: np.ndarray, k: int, scratch: np.ndarray | None = None
+) -> None:
     """In rows of ``M`` with over ``2k`` candidates, keep those above ``kth`` and only the first equal ones.
 
     Happens only with massive score ties (e.g. many identical corpus rows): every entry equal to a row's k-th
     best beyond the first ``k - (number above it)`` (in index order) has k better entries, so dropping it is
-    exact, and it keeps the merge's memory bounded by O(q * k).
+    exact, and it keeps the merge's memory bounded by O(q * k). Fewer than ``k`` entries of a row exceed
+    ``kth`` (at least its k-th best); the equal ones are found block by block, so the extra memory is one bool
+    per score of a row (``scratch``, when given, provides it).
     """
     for r in np.flatnonzero(np.count_nonzero(M, axis=1) > 2 * k):
-        cand = np.flatnonzero(M[r])
-        above = cand[S[r, cand] > kth[r]]
-        equal = cand[S[r, cand] == kth[r]][: k - above.size]
+        row = S[r]
+        above = np.greater(row, kth[r], out=None if scratch is None else scratch[: row.size])
+        above = np.flatnonzero(above)
+        equal = _first_equal(row, kth[r], k - above.size, where=M[r])
         M[r] = False
         M[r, above] = True
         M[r, equal] = True
@@ -299,6 +310,112 @@ def _merge(
     top_i[touched] = all_i[take].reshape(t, k)
 
 
+def _whole_fits(q: int, n: int, d: int, k: int, convert: bool, budget: int) -> bool:
+    """Whether :func:`_topk_whole` applies: a small problem whose whole score matrix fits the budget.
+
+    Its scratch is the score matrix, its partitioned copy and a mask (``_BYTES_PER_SCORE`` per score), a
+    float32 copy of a converted corpus, and O(q * k) for the result. For several queries and over
+    ``_WHOLE_MAX_SCORES`` scores the chunk loop is cheaper: its later chunks need only a comparison per
+    score, not a partition. A single query is selected without a full partition (:func:`_select_one`), so it
+    takes this path whenever its score row fits.
+    """
+    scores = q * n
+    if scores > _WHOLE_MAX_SCORES and q > 1:
+        return False
+    return scores * _BYTES_PER_SCORE + (4 * n * d if convert else 0) + 160 * q * k <= budget
+
+
+def _topk_whole(Q: np.ndarray, D: np.ndarray, k: int, ex: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
+    """Top-k from the whole score matrix: one product, one selection, one small sort (no chunk loop).
+
+    Same result as the chunked loop of :func:`topk`: the candidates are every entry >= the row's k-th best, in
+    index order, so a stable sort by descending score resolves ties at the k-th best by index exactly like the
+    chunked merge. Requires ``0 < k <= n`` and finite queries.
+    """
+    q, n = Q.shape[0], D.shape[0]
+    S = Q @ (D if D.dtype == np.float32 else D.astype(np.float32)).T
+    # A non-finite corpus row gives a non-finite score for every (finite) query: one row checks all.
+    if not np.isfinite(S[0]).all():
+        _raise_corpus_row(S[0], 0)
+    if ex is not None:
+        er, ec = np.nonzero(ex >= 0)
+        S[er, ex[er, ec]] = -np.inf
+    if q == 1:
+        s, i = _select_one(S[0], k)
+        return s[None], i[None]
+    if k < n:
+        kth = np.partition(S, n - k, axis=1)[:, n - k].copy()  # frees the partitioned copy
+        M = np.greater_equal(S, kth[:, None])
+        if np.count_nonzero(M) > 4 * q * k + q:  # massive ties: keep the memory bounded
+            _trim_ties(S, M, kth, k)
+        flat = np.flatnonzero(M)
+    else:
+        flat = np.arange(q * n)
+    vals = S.ravel()[flat]
+    if flat.size == q * k:
+        # The usual case: exactly k candidates per row (every row has at least k).
+        order = np.argsort(-vals.reshape(q, k), axis=1, kind="stable")
+        order += np.arange(0, q * k, k)[:, None]  # positions in vals
+        return vals[order], (flat - np.repeat(np.arange(0, q * n, n), k))[order]
+    # Ties at the k-th best: some rows have more than k candidates.
+    rows, cols = np.divmod(flat, n)
+    top_s = np.empty((q, k), dtype=np.float32)
+    top_i = np.empty((q, k), dtype=np.int64)
+    _merge(top_s, top_i, rows, vals, cols, fresh=True)
+    return top_s, top_i
+
+
+def _select_one(s: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+    """Exact top-k of one finite score vector (``0 < k <= n``): scores descending, ties by ascending index.
+
+    The k-th best of a prefix of ``m`` scores is a lower bound of the k-th best overall, so every entry >= it
+    is a candidate (about ``k * n / m`` of them in random order): one partition of the prefix and one
+    comparison instead of a partition of everything. A poor bound (a corpus sorted by score) or massive ties
+    fall back to the exact k-th best, keeping only the first entries equal to it; the scratch stays within 5
+    bytes per score (plus the score row itself).
+    """
+    n = s.size
+    if k == n:
+        cand = np.arange(n)
+    else:
+        m = min(n, max(1024, 4 * k, (k * n) >> 8))
+        mask = s >= np.partition(s[:m], m - k)[m - k]
+        if np.count_nonzero(mask) <= max(4 * k, 512):
+            cand = np.flatnonzero(mask)
+        else:
+            del mask
+            kth = np.partition(s, n - k)[n - k]
+            above = np.flatnonzero(s > kth)  # fewer than k entries
+            cand = np.sort(np.concatenate([above, _first_equal(s, kth, k - above.size)]))
+    v = s[cand]
+    order = np.argsort(-v, kind="stable")[:k]
+    return v[order], cand[order]
+
+
+def _first_equal(
+    s: np.ndarray, value: Any, count: int, *, where: np.ndarray | None = None, block: int = 8192
+) -> np.ndarray:
+    """The first ``count`` positions (fewer if there are not so many) of ``value`` in ``s`` where ``where``
+    is true, found block by block so that the scratch stays small."""
+    found = [np.empty(0, dtype=np.int64)]
+    for lo in range(0, s.size, block):
+        if count <= 0:
+            break
+        hit = s[lo : lo + block] == value
+        if where is not None:
+            hit &= where[lo : lo + block]
+        idx = np.flatnonzero(hit)[:count]
+        found.append(idx + lo)
+        count -= idx.size
+    return np.concatenate(found)
+
+
+def _raise_corpus_row(scores: np.ndarray, offset: int) -> None:
+    """Name the first non-finite entry of a score row of a finite query (corpus rows ``offset...``)."""
+    bad = offset + int(np.flatnonzero(~np.isfinite(scores))[0])
+    raise ValueError(f"corpus row {bad} contains NaN or infinite values (or overflows float32 when scored)")
+
+
 def topk(
     queries: npt.ArrayLike,
     corpus: npt.ArrayLike,
@@ -335,12 +452,16 @@ def topk(
             mismatched dimensions, or containing NaN/inf; a malformed ``exclude``; a non-positive
             ``chunk_size`` or ``memory_budget``.
 
-    How: the corpus is processed in row chunks. Each chunk's scores ``S = Q @ C.T`` are computed with one BLAS
-    call; after the first chunk every query has a running k-th best score, and in later chunks only entries
-    strictly above it can enter the top-k (a tie loses to the earlier, lower index). Those few entries are
-    found with one vectorised comparison and merged into the running top-k; a chunk with too many of them
-    (e.g. the first one) is reduced with ``np.partition`` first. The selection costs a few percent of the
-    product.
+    How: a small problem (a single query whose score row fits the budget, or up to 2**18 scores for several
+    queries), when no ``chunk_size`` below ``n`` is given, is scored with one product and selected directly:
+    for one query, the k-th best of a prefix of the row bounds the k-th best overall, so one comparison
+    leaves a few dozen candidates to sort; for several, one partition per row. Otherwise the corpus is
+    processed in row chunks. Each chunk's scores ``S = Q @ C.T`` are computed with one BLAS call; after the
+    first chunk every query has a running k-th best score, and in later chunks only entries strictly above
+    it can enter the top-k (a tie loses to the earlier, lower index). Those few entries are found with one
+    vectorised comparison and merged into the running top-k; a chunk with too many of them (e.g. the first
+    one) is reduced with ``np.partition`` first. Both ways give the same result; the selection costs a few
+    percent of the product.
     """
     Q, D, k_eff, ex, was_1d = _validate(queries, corpus, k, exclude)
     if chunk_size is not None and (
@@ -353,12 +474,20 @@ def topk(
 
     q, d = Q.shape
     n = D.shape[0]
+    convert = D.dtype != np.float32
+    if (
+        q
+        and k_eff
+        and (chunk_size is None or chunk_size >= n)
+        and _whole_fits(q, n, d, k_eff, convert, int(budget))
+    ):
+        scores, indices = _topk_whole(Q, D, k_eff, ex)
+        return _finish(scores, indices, was_1d)
     scores = np.empty((q, k_eff), dtype=np.float32)
     indices = np.empty((q, k_eff), dtype=np.int64)
     if q == 0 or k_eff == 0:
         return _finish(scores, indices, was_1d)
 
-    convert = D.dtype != np.float32
     block, chunk = _plan(q, n, d, k_eff, convert, chunk_size, int(budget))
     logger.debug("topk: q=%d n=%d d=%d k=%d -> query block %d, chunk %d", q, n, d, k_eff, block, chunk)
 
@@ -398,16 +527,13 @@ def topk(
             S = s_buf[: qb * c].reshape(qb, c)
             np.matmul(Qb, C.T, out=S)
             # A non-finite corpus row gives a non-finite score for every (finite) query: one row checks all.
-            if not np.isfinite(S[0]).all():
-                bad = lo + int(np.flatnonzero(~np.isfinite(S[0]))[0])
-                raise ValueError(
-                    f"corpus row {bad} contains NaN or infinite values (or overflows float32 when scored)"
-                )
+            M = m_buf[: qb * c].reshape(qb, c)
+            if not np.isfinite(S[0], out=M[0]).all():
+                _raise_corpus_row(S[0], lo)
             if ex is not None:
                 a, b = np.searchsorted(b_cols, [lo, hi])
                 if a < b:
                     S[b_rows[a:b], b_cols[a:b] - lo] = -np.inf
-            M = m_buf[: qb * c].reshape(qb, c)
             flat = None
             if thr is not None:
                 np.greater(S, thr[:, None], out=M)
@@ -428,7 +554,7 @@ def topk(
                         np.greater(S, thr[:, None], out=T)
                         M &= T
                     if np.count_nonzero(M) > cand_limit:
-                        _trim_ties(S, M, kth, k_eff)
+                        _trim_ties(S, M, kth, k_eff, p_buf.view(np.bool_))
                     flat = np.flatnonzero(M)
                 else:
                     flat = np.arange(qb * c)
