@@ -9,6 +9,7 @@ from __future__ import annotations
 import pickle
 import random
 import time
+import unicodedata
 from pathlib import Path
 
 import pytest
@@ -419,6 +420,86 @@ def test_cut_many_equals_cut(seg: Segmenter, ref: Segmenter) -> None:
     assert seg.cut_many(iter(texts[:20])) == expected[:20]
     assert ref.cut_many(texts[:200]) == [ref.cut(t) for t in texts[:200]]
     assert seg.cut_many([]) == []
+
+
+def test_batch_fast_path_equals_cutting_text_by_text(seg: Segmenter, ref: Segmenter) -> None:
+    # The batch path splits newline separators off with the protected spans and marks them with NUL, and
+    # filters whitespace tokens only in the texts that hold whitespace: it must equal cut() text by text.
+    rng = random.Random(5)
+    pieces = [
+        "坚持发展新时代“枫桥经验”",
+        "“智慧法鹰”",
+        "‘一站式’",
+        "「輕案快辦」",
+        "2023年11月17日",
+        "1+3+11",
+        "556个",
+        "COVID-19",
+        "www.court.gov.cn",
+        "㐀",
+        " ",
+        "\t",
+        "\u3000",
+        "\u1680",
+        "\u2028",
+        "\u00a0",
+        "\x00",
+        "online mediation",
+        "近年来,盐城",
+        "结束.",
+        "(街道)",
+        "“”",
+        "“ ”",
+        "x“1+3+11”y",
+        "１２３",
+        "㎡",
+    ]
+    texts = ["".join(rng.choice(pieces) for _ in range(rng.randint(0, 6))) for _ in range(600)]
+    assert all("\n" not in t and not t.endswith("\r") for t in texts)  # so the fast path runs
+    for s in (seg, ref):
+        assert s._cut_batch(texts) == [s.cut(t) for t in texts]
+        assert s.cut_many(texts, batch_size=50) == [s.cut(t) for t in texts]
+
+
+def test_newline_split_pattern_only_adds_newline_spans(corpus_text: str) -> None:
+    t = normalize_text(_mixed_text(100_000, seed=8) + corpus_text)
+    for q in (12, 0):
+        parts = _protect_split_re(q, newline=True).split(t)
+        assert "".join(parts) == t
+        expected: list[str] = []
+        for line in t.split("\n"):
+            expected += [*_protect_split_re(q).split(line)[1::2], "\n"]
+        assert parts[1::2] == expected[:-1]
+
+
+def test_marked_single_backend_call_equals_cutting_gaps_one_by_one(seg: Segmenter, ref: Segmenter) -> None:
+    # _cut_norm replaces spans by NUL (quoted names: their quotes around a NUL) and cuts once; by definition
+    # it must equal cutting every gap between protected spans on its own.
+    t = normalize_text(_mixed_text(40_000, seed=12) + "“甲乙”“丙丁”‘戊’“”x“1”")
+    for s in (seg, ref):
+        parts = s._protect_split.split(t)
+        expected: list[str] = []
+        for k, part in enumerate(parts):
+            if k % 2 == 0:
+                expected += s._backend.cut(part) if part else []
+            elif part[0] in "“‘":
+                expected += [part[0], part[1:-1], part[-1]]
+            else:
+                expected.append(part)
+        assert s._cut_norm(t) == expected
+
+
+def test_whitespace_in_normalised_text_is_only_what_the_batch_path_looks_for() -> None:
+    from yanreform.segment import _NORM_SPACES
+
+    allowed = set(_NORM_SPACES + "\n")
+    for cp in range(0x110000):
+        ch = chr(cp)
+        if 0xD800 <= cp < 0xE000:
+            continue
+        nfkc = unicodedata.normalize("NFKC", ch)
+        if ch.isspace() or any(c.isspace() for c in nfkc):
+            assert {c for c in normalize_text(ch) if c.isspace()} <= allowed, hex(cp)
 
 
 @pytest.mark.slow

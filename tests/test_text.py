@@ -225,3 +225,38 @@ def test_large_text_is_fast_and_identity_when_length_kept() -> None:
     elapsed = time.perf_counter() - t0
     assert nz.identity and len(nz.text) == len(s)
     assert elapsed < 2.0  # ~0.03 s on an idle core; generous for shared CI machines
+
+
+def test_marks_in_and_out_of_chinese_context_match_the_per_mark_rule() -> None:
+    # _punct replaces every mark and puts back the few outside Chinese context (or, when those are the
+    # majority, converts only the ones in context): both must equal the rule read mark by mark.
+    from yanreform.text import _PUNCT_MAP, _RE_PUNCT, _punct
+
+    def per_mark(s: str) -> str:
+        return _RE_PUNCT.sub(lambda m: _PUNCT_MAP[m.group()], s)
+
+    rng = random.Random(11)
+    pieces = ["中", "文", "a", "1", " ", "\n", ",", ";", ":", "!", "?", "“", "”", "，", "、", "x,y", "1,000"]
+    for _ in range(3000):
+        s = "".join(rng.choice(pieces) for _ in range(rng.randint(0, 25)))
+        if "(" not in s and '"' not in s and "'" not in s and "." not in s:
+            assert _punct(s) == per_mark(s), repr(s)
+    mostly_ascii = "Hello, world; yes: ok! why? " * 50 + "中,文"
+    assert _punct(mostly_ascii) == per_mark(mostly_ascii)
+    mostly_chinese = "近年来,盐城;措施:好!吗?" * 50 + " 1,000 a:b "
+    assert _punct(mostly_chinese) == per_mark(mostly_chinese)
+
+
+def test_supplementary_plane_screen_agrees_with_a_scan() -> None:
+    # _has_smp reads the storage width CPython chose for the string instead of scanning it.
+    from yanreform.text import _RE_SMP, _has_smp
+
+    rng = random.Random(3)
+    alphabet = ["a", "é", "ÿ", "Ā", "中", "\uffff", "😀", "\U00020000", "\U0010ffff", "\x00"]
+    for _ in range(5000):
+        s = "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 20)))
+        assert _has_smp(s) == (_RE_SMP.search(s) is not None), repr(s)
+        s.encode("utf-8")
+        assert _has_smp(s[1:] + s[:1]) == (_RE_SMP.search(s) is not None)
+    big = "中" * 100_000
+    assert not _has_smp(big) and _has_smp(big + "😀") and _has_smp("😀" + big)

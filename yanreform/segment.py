@@ -53,7 +53,7 @@ from bisect import bisect_right
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from functools import lru_cache
-from itertools import accumulate, compress
+from itertools import accumulate, compress, repeat
 from pathlib import Path
 from typing import Any, Literal, NamedTuple, overload
 
@@ -140,9 +140,17 @@ def _protect_re(quote_max_len: int) -> re.Pattern[str]:
 
 
 @lru_cache(maxsize=8)
-def _protect_split_re(quote_max_len: int) -> re.Pattern[str]:
-    """:func:`_protect_re` without its marker groups and with one group around the whole, for ``re.split``."""
-    return re.compile("(" + re.sub(r"\(\?P<\w+>\)", "", _protect_re(quote_max_len).pattern) + ")")
+def _protect_split_re(quote_max_len: int, newline: bool = False) -> re.Pattern[str]:
+    """:func:`_protect_re` without its marker groups and with one group around the whole, for ``re.split``.
+
+    ``newline=True`` also splits off every newline as a span of its own (batches use it to find the text
+    separators in the same pass; no other span holds or starts with a newline, so the others are unchanged).
+    """
+    pattern = re.sub(r"\(\?P<\w+>\)", "", _protect_re(quote_max_len).pattern)
+    if newline:
+        assert pattern.startswith("[") and "](?:" in pattern
+        pattern = "[\n" + pattern[1:].replace("](?:", "](?:(?<=\n)|", 1)
+    return re.compile("(" + pattern + ")")
 
 
 def _protect_re_plain(quote_max_len: int) -> re.Pattern[str]:
@@ -155,9 +163,12 @@ def _protect_re_plain(quote_max_len: int) -> re.Pattern[str]:
     return re.compile("|".join(f"(?:{p})" for p in parts))
 
 
+# What a quoted name becomes in the text given to the backend: its quotes around one NUL marker.
+_QUOTED_MARK = {"“": "“\x00”", "‘": "‘\x00’"}
 _RE_DATE_OR_COUNT = re.compile(f"(?:{_DATE}|{_COUNT})")
+# The only whitespace characters normalised text can hold besides the newline (tests check every code point).
+_NORM_SPACES = " \t\r\u1680\u2028\u2029"
 _RE_SPACE = re.compile(r"\s")
-_RE_SPACE_NOT_NL = re.compile(r"[^\S\n]")
 _RE_NUMBERISH = re.compile(r"[0-9.,%‰]+")
 _RE_WORDCHAR = re.compile(r"[^\W_]")  # a letter, digit or ideograph
 _RE_TAG = re.compile(r"[A-Za-z]{1,8}")
@@ -176,6 +187,26 @@ class Token(NamedTuple):
     norm: str
     start: int
     end: int
+
+
+def _mark_spans(parts: list[str]) -> tuple[str, list[str]]:
+    """``(text for the backend, tokens to put back)`` from ``[gap, span, gap, ..., gap]`` split parts.
+
+    Each span becomes one NUL marker; a quoted name keeps its quotes around the marker and puts back only the
+    name (see :meth:`Segmenter._cut_norm`). Modifies ``parts``.
+    """
+    spans = parts[1::2]
+    # Quoted names are the only spans starting with a character in U+2018..U+201C (“ or ‘).
+    quoted = [i for i, p in enumerate(spans) if "\u2018" <= p < "\u201d"]
+    if not quoted:
+        return "\x00".join(parts[0::2]), spans
+    marks = ["\x00"] * len(spans)
+    for i in quoted:
+        p = spans[i]
+        marks[i] = _QUOTED_MARK[p[0]]
+        spans[i] = p[1:-1]
+    parts[1::2] = marks
+    return "".join(parts), spans
 
 
 # --------------------------------------------------------------------------------------------------- backends
@@ -409,6 +440,7 @@ class Segmenter:
         self._quote_max_len = quote_max_len
         self._backend = _make_backend(backend)
         self._protect_split = _protect_split_re(quote_max_len)
+        self._protect_split_nl = _protect_split_re(quote_max_len, newline=True)
         # word -> (freq, tag) for every dictionary word added on top of jieba's own dictionary (bundled +
         # user).
         self._entries: dict[str, tuple[int, str | None]] = {}
@@ -525,29 +557,25 @@ class Segmenter:
     def _cut_norm(self, t: str) -> list[str]:
         """Tokens of an already normalised text (whitespace tokens included, so lengths add up to len(t)).
 
-        Each protected span is replaced by one NUL character (normalised text never contains NUL: control
-        characters become spaces) and the text is cut in a single backend call: both backends emit a NUL as a
-        token of its own and never join across it, so this equals cutting the pieces between protected spans
-        one by one, without thousands of backend calls. The NUL tokens are then replaced by the protected
-        tokens, in order (a quoted name becomes opening quote, name, closing quote).
+        Each protected span is replaced by one NUL character (normalised text never contains NUL or other
+        control characters: they become spaces) and the text is cut in a single backend call: both backends
+        emit a NUL as a token of its own and never join across it, so this equals cutting the pieces between
+        protected spans one by one, without thousands of backend calls. The NUL tokens are then replaced by
+        the protected tokens, in order, in place. A quoted name keeps its quotes in the text given to the
+        backend (``“<NUL>”``): quotes, like NUL, are non-word characters that both backends emit alone and
+        never join with anything, so they come back as the separate quote tokens we want.
         """
         parts = self._protect_split.split(t)  # [gap, span, gap, span, ..., gap]
         if len(parts) == 1:
             return self._backend.cut(t)
-        toks = self._backend.cut("\x00".join(parts[0::2]))
-        out: list[str] = []
+        marked, spans = _mark_spans(parts)
+        toks = self._backend.cut(marked)
         index = toks.index
-        pos = 0
-        for p in parts[1::2]:
-            i = index("\x00", pos)
-            out += toks[pos:i]
-            if p[0] == "“" or p[0] == "‘":  # only quoted names start with a quote
-                out += (p[0], p[1:-1], p[-1])
-            else:
-                out.append(p)
-            pos = i + 1
-        out += toks[pos:]
-        return out
+        i = -1
+        for p in spans:
+            i = index("\x00", i + 1)
+            toks[i] = p
+        return toks
 
     def cut(self, text: str) -> list[str]:
         """Normalised tokens of ``text``, whitespace-only tokens dropped.
@@ -611,9 +639,9 @@ class Segmenter:
         if texts is None or isinstance(texts, str | bytes):
             raise TypeError(f"texts must be an iterable of str, not {type(texts).__name__}")
         items = list(texts)
-        for i, t in enumerate(items):
-            if not isinstance(t, str):
-                raise TypeError(f"texts[{i}] must be str, not {type(t).__name__}")
+        if not all(map(isinstance, items, repeat(str))):  # one C-level pass; name the culprit only on error
+            i, t = next((i, t) for i, t in enumerate(items) if not isinstance(t, str))
+            raise TypeError(f"texts[{i}] must be str, not {type(t).__name__}")
         if not isinstance(n_jobs, int) or n_jobs == 0 or n_jobs < -1:
             raise InputError(f"n_jobs must be a positive int or -1, got {n_jobs!r}")
         if not isinstance(batch_size, int) or batch_size < 1:
@@ -643,24 +671,46 @@ class Segmenter:
         normalisation rule, protected span or dictionary word crosses a line break, and both backends emit it
         as its own token. (A text ending in CR would pair with the separator into one CRLF token: such batches
         are cut text by text.) Saves the per-call overhead, which dominates for short texts with the fast
-        backend.
+        backend. When no text holds a newline of its own (the usual case) the separators are found with the
+        protected spans and given to the backend as NUL markers, so a single scan of the tokens restores the
+        protected tokens and splits the texts; otherwise the separators are located through the offset map.
         """
-        if len(texts) < 2 or any(t.endswith("\r") for t in texts):
-            return [self.cut(t) for t in texts]
         joined = "\n".join(texts)
+        if len(texts) < 2 or ("\r" in joined and any(t.endswith("\r") for t in texts)):
+            return [self.cut(t) for t in texts]
         t, starts, _ = _normalize_with_map(joined, want_map=True)
-        toks = self._cut_norm(t)
-        if _RE_SPACE_NOT_NL.search(t) is None and t.count("\n") == len(texts) - 1:
-            # Common case: the only whitespace is the separators, each its own token, so split at them.
+        n = len(texts)
+        if t.count("\n") == n - 1:
+            # Common case: the only newlines are the separators (no normalisation step makes or removes one).
+            # They are split off with the protected spans and marked like them (NUL, a hard boundary for both
+            # backends just as a newline is), so one scan of the tokens for markers both puts the protected
+            # tokens back and finds where each text ends.
+            marked, spans = _mark_spans(self._protect_split_nl.split(t))
+            toks = self._backend.cut(marked)
             out = []
             index = toks.index
+            i = -1
             pos = 0
-            for _ in range(len(texts) - 1):
-                i = index("\n", pos)
-                out.append(toks[pos:i])
-                pos = i + 1
+            for p in spans:
+                i = index("\x00", i + 1)
+                if p == "\n":
+                    out.append(toks[pos:i])
+                    pos = i + 1
+                else:
+                    toks[i] = p
             out.append(toks[pos:])
+            # Only texts with whitespace inside need their tokens filtered (a pass over tokens is not free):
+            # find them with a few str.find scans for the only whitespace characters normalised text can hold.
+            if any(c in t for c in _NORM_SPACES):
+                line_ends = list(accumulate(len(x) + 1 for x in t.split("\n")))  # where text k+1 starts
+                for c in _NORM_SPACES:
+                    at = t.find(c)
+                    while at >= 0:
+                        k = bisect_right(line_ends, at)
+                        out[k] = [w for w in out[k] if not w.isspace()]
+                        at = t.find(c, line_ends[k])  # on to the next text
             return out
+        toks = self._cut_norm(t)
         tok_ends = list(accumulate(map(len, toks)))
         # offsets of the separators in the original, then in the normalised text
         seps = list(accumulate(len(x) + 1 for x in texts[:-1]))

@@ -39,12 +39,15 @@ quarter of a second), and are immutable afterwards (safe to share between thread
 
 Speed: each step first screens the text with one regular-expression search (C speed) and does nothing when
 there is nothing to change, so ordinary simplified Chinese costs little more than the OpenCC pass (~10 ms per
-MB).
+MB). Steps 1-2 share a single scan for runs of characters they could touch; whether the text holds any
+supplementary-plane character (which needs slower screens) is read from how CPython stores the string; and
+the punctuation step replaces marks with plain ``str.replace`` and puts back the few outside Chinese context.
 """
 
 from __future__ import annotations
 
 import re
+import sys
 import threading
 import unicodedata
 from collections.abc import Iterable
@@ -80,7 +83,10 @@ _RE_DQUOTE = re.compile(r'"([^"\n]{1,64})"')
 _RE_SQUOTE = re.compile(r"'([^'\n]{1,64})'")
 _RE_HAS_CJK = re.compile(f"[{_HAN}]")
 # Patterns start with a literal or class so the regex engine can skip ahead to candidates.
+# A mark in Chinese context (becomes full-width); _punct works with its complement below.
 _RE_PUNCT = re.compile(rf"[,;:!?](?:(?<=[{_CJK}].)|(?=[{_CJK}]))")
+# A mark outside Chinese context (stays ASCII).
+_RE_PUNCT_STAY = re.compile(rf"[,;:!?](?<![{_CJK}].)(?![{_CJK}])")
 _RE_PUNCT_ONE = {c: re.compile(rf"{re.escape(c)}(?:(?<=[{_CJK}].)|(?=[{_CJK}]))") for c in _PUNCT_MAP}
 _RE_PERIOD = re.compile(rf"\.(?<=[{_HAN}]\.)(?=\s|$|[{_HAN}\u201d\u2019])")
 # Quick screen: does the text contain anything the punctuation rules could touch?
@@ -93,7 +99,7 @@ _PUNCT_CHARS = ",;:!?"
 _STABLE = (
     "\x00-\x7f\u3400-\u4dbf\u4e00-\u9fff\u3001-\u3029\u3030-\u3035\u201c\u201d\u2018\u2019\u2014" + _KEEP
 )
-_RE_UNSTABLE = re.compile(f"[^{_STABLE}]+")
+_RE_UNSTABLE = re.compile(f"[^{_STABLE}][^{_STABLE}]*")
 
 
 def _char_class(cps: Iterable[int]) -> str:
@@ -110,6 +116,11 @@ def _char_class(cps: Iterable[int]) -> str:
     if run:
         out.append(_class_range(run[0], run[-1]))
     return "".join(out)
+
+
+def _run_re(cls: str) -> re.Pattern[str]:
+    """A pattern matching runs of the character class ``cls`` (written ``[c][c]*``, see _Tables._build)."""
+    return re.compile(f"[{cls}][{cls}]*")
 
 
 def _class_range(a: int, b: int) -> str:
@@ -137,7 +148,7 @@ class _Tables:
         self.re_trans: re.Pattern[str] = re.compile("")
         self.re_suspect: re.Pattern[str] = re.compile("")
         self.re_trans_bmp = self.re_trans_smp = self.re_suspect_bmp = self.re_suspect_smp = self.re_suspect
-        self.re_trans_bmp_run = self.re_suspect
+        self.re_any_bmp_run = self.re_suspect
         self.cc: Any = None
 
     def get(self) -> _Tables:
@@ -179,13 +190,15 @@ class _Tables:
             if v in _QUOTE_FOLD:
                 table[cp] = _QUOTE_FOLD[v]
         self.translate = table
-        self.re_trans = re.compile(f"[{_char_class(table)}]+")
+        # Runs are written [c][c]* rather than [c]+: a pattern that starts with a character class lets the
+        # regex engine skip ahead to candidates; one starting with a repeat tries a match at every position.
+        self.re_trans = _run_re(_char_class(table))
         self.re_suspect = re.compile(f"[{_char_class(suspect)}]")
         # Screens: a class holding only BMP characters compiles to a bitmap (a few ms per MB); one with
         # supplementary-plane ranges is tested range by range (~50x slower), so the supplementary part is only
         # searched when the text has a supplementary character at all (one-range test, also fast).
         self.re_trans_bmp = re.compile(f"[{_char_class(cp for cp in table if cp < 0x10000)}]")
-        self.re_trans_bmp_run = re.compile(f"[{_char_class(cp for cp in table if cp < 0x10000)}]+")
+        self.re_any_bmp_run = _run_re(_char_class(cp for cp in {*table, *suspect} if cp < 0x10000))
         self.re_trans_smp = re.compile(f"[{_char_class(cp for cp in table if cp >= 0x10000)}]")
         self.re_suspect_bmp = re.compile(f"[{_char_class(cp for cp in suspect if cp < 0x10000)}]")
         self.re_suspect_smp = re.compile(f"[{_char_class(cp for cp in suspect if cp >= 0x10000)}]")
@@ -324,29 +337,74 @@ def _punct(t: str) -> str:
         t = _RE_DQUOTE.sub(_dquote_sub, t)
     if "'" in t:
         t = _RE_SQUOTE.sub(_squote_sub, t)
-    n_all = sum(t.count(c) for c in _PUNCT_CHARS)
-    if n_all:
-        found = _RE_PUNCT.findall(t)
-        if len(found) == n_all:  # every one is in Chinese context: plain replaces, no per-match callback
-            for c in set(found):
+    counts = [t.count(c) for c in _PUNCT_CHARS]
+    present = [c for c, k in zip(_PUNCT_CHARS, counts, strict=True) if k]
+    if present:
+        # Work in proportion to the smaller of the marks that stay and those that change: in Chinese text most
+        # change, so replace them all with plain str.replace and put back the few outside Chinese context
+        # (every decision reads the text before any replacement; a replacement never creates context).
+        stay = [m.start() for m in _RE_PUNCT_STAY.finditer(t)]
+        n_change = sum(counts) - len(stay)
+        if n_change and n_change >= len(stay):
+            orig = t
+            for c in present:
                 t = t.replace(c, _PUNCT_MAP[c])
-        else:
-            for c in set(found):  # one literal-replacement pass per mark: no per-match Python callback
+            if stay:
+                pieces = []
+                prev = 0
+                for i in stay:
+                    pieces += (t[prev:i], orig[i])
+                    prev = i + 1
+                pieces.append(t[prev:])
+                t = "".join(pieces)
+        elif n_change:
+            for c in present:  # one literal-replacement pass per mark: no per-match Python callback
                 t = _RE_PUNCT_ONE[c].sub(_PUNCT_MAP[c], t)
     if "." in t:
         t = _RE_PERIOD.sub("。", t)
     return t
 
 
+# CPython stores a str with 1, 2 or 4 bytes per character, 4 only when it holds a supplementary-plane
+# character, and sys.getsizeof shows which: header + (len + 1) * width (+ cached UTF-8 or wchar copies, which
+# only add). A size that matches the 1- or 2-byte layout exactly proves there is none, with no scan.
+_STR_HEADER = sys.getsizeof("\u0100") - 4 if sys.implementation.name == "cpython" else -(10**9)
+
+
+def _has_smp(t: str) -> bool:
+    """Does ``t`` hold a character outside the Basic Multilingual Plane? (O(1) for most CPython strings.)"""
+    if t.isascii():
+        return False
+    size = sys.getsizeof(t) - _STR_HEADER
+    if size == len(t) + 1 or size == 2 * (len(t) + 1):
+        return False
+    return _RE_SMP.search(t) is not None
+
+
 def _normalize(text: str, want_map: bool) -> tuple[str, NDArray[np.int64] | None, NDArray[np.int64] | None]:
     tables = _TABLES.get()
     starts = ends = None
     t = text
-    smp = _RE_SMP.search(t) is not None
-    if tables.re_trans_bmp.search(t) is not None or (smp and tables.re_trans_smp.search(t) is not None):
-        table = tables.translate
-        t = (tables.re_trans if smp else tables.re_trans_bmp_run).sub(lambda m: m.group().translate(table), t)
-    if tables.re_suspect_bmp.search(t) is not None or (smp and tables.re_suspect_smp.search(t) is not None):
+    table = tables.translate
+    if not _has_smp(t):
+        # One scan for both steps: translate each run of characters that are translated or suspect, noting
+        # whether a suspect survives (characters outside these runs are neither).
+        suspect = tables.re_suspect_bmp.search
+        found: list[bool] = []
+
+        def _translate_run(m: re.Match[str]) -> str:
+            r = m.group().translate(table)
+            if not found and suspect(r) is not None:
+                found.append(True)
+            return r
+
+        t = tables.re_any_bmp_run.sub(_translate_run, t)
+        need_nfkc = bool(found)
+    else:
+        if tables.re_trans_bmp.search(t) is not None or tables.re_trans_smp.search(t) is not None:
+            t = tables.re_trans.sub(lambda m: m.group().translate(table), t)
+        need_nfkc = tables.re_suspect_bmp.search(t) is not None or tables.re_suspect_smp.search(t) is not None
+    if need_nfkc:
         res = _nfkc_pieces(t)
         if res is not None:
             t, starts, ends = res
