@@ -176,7 +176,7 @@ def test_decode_bytes_encodings() -> None:
     assert decode_bytes(b"\xef\xbb\xbf" + s.encode("utf-8")) == s
     assert decode_bytes(s.encode("utf-16")) == s  # with BOM
     assert decode_bytes(s.encode("gb18030")) == s
-    with pytest.raises(InputError, match=r"f\.txt:2: cannot decode"):
+    with pytest.raises(InputError, match=r"f\.txt: line 2: undecodable"):
         decode_bytes(b"ok\n\x81\x20\xff", where="f.txt")
 
 

@@ -102,30 +102,18 @@ class Record:
 
 
 def decode_bytes(data: bytes, *, where: str = "<bytes>") -> str:
-    """Decode a whole text file: UTF-8 (with or without BOM), UTF-16 with BOM, or GB18030.
+    """Decode a whole text file as :func:`yanreform.corpus.decode_collection` does (BOM first: UTF-8, UTF-16,
+    UTF-32; then strict UTF-8, then strict GB18030), so every input path shares one set of rules.
 
-    Line endings are left as they are. Raises :class:`InputError` naming ``where`` when no encoding fits.
+    Line endings are left as they are. Raises :class:`InputError` naming ``where`` (and the line) when no
+    encoding fits.
     """
-    if data.startswith(codecs.BOM_UTF8):
-        return data[len(codecs.BOM_UTF8) :].decode("utf-8", errors="strict")
-    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-        try:
-            return data.decode("utf-16")
-        except UnicodeDecodeError as exc:
-            raise InputError(f"{where}: invalid UTF-16 at byte {exc.start}") from None
+    from .corpus import decode_collection
+
     try:
-        return data.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        utf8_error = exc
-    try:
-        return data.decode("gb18030")
-    except UnicodeDecodeError:
-        pass
-    line = data.count(b"\n", 0, utf8_error.start) + 1
-    raise InputError(
-        f"{where}:{line}: cannot decode the file (not UTF-8, UTF-16 with BOM or GB18030; "
-        f"bad byte at offset {utf8_error.start})"
-    )
+        return decode_collection(data, source=where)[0]
+    except ParseError as exc:
+        raise InputError(str(exc)) from None
 
 
 def read_text_file(path: str | os.PathLike[str]) -> str:
