@@ -514,3 +514,20 @@ def test_sts_b_reproduces_reference_figure():
     assert len(gold) == 1361
     rho, _, _ = evaluate(Encoder(cache=False).encode, a, b, gold)
     assert abs(rho - EXPECTED_DEFAULT) <= 1.0, rho
+
+
+def test_local_model_fingerprint_follows_weight_contents(tmp_path: Path) -> None:
+    from yanreform.embed import _folder_fingerprint
+
+    (tmp_path / "config.json").write_text("{}", encoding="utf-8")
+    (tmp_path / "1_Pooling").mkdir()
+    (tmp_path / "1_Pooling" / "config.json").write_text('{"mean": true}', encoding="utf-8")
+    weights = tmp_path / "model.safetensors"
+    weights.write_bytes(b"\x00" * 4096)
+    first = _folder_fingerprint(tmp_path)
+    assert first == _folder_fingerprint(tmp_path)
+    weights.write_bytes(b"\x01" * 4096)  # same size, new contents: a re-saved fine-tune
+    second = _folder_fingerprint(tmp_path)
+    assert second != first
+    (tmp_path / "1_Pooling" / "config.json").write_text('{"mean": false}', encoding="utf-8")
+    assert _folder_fingerprint(tmp_path) not in (first, second)

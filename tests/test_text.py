@@ -260,3 +260,11 @@ def test_supplementary_plane_screen_agrees_with_a_scan() -> None:
         assert _has_smp(s[1:] + s[:1]) == (_RE_SMP.search(s) is not None)
     big = "中" * 100_000
     assert not _has_smp(big) and _has_smp(big + "😀") and _has_smp("😀" + big)
+
+
+def test_unpaired_surrogate_is_a_clear_input_error() -> None:
+    from yanreform.errors import InputError
+
+    for fn in (normalize, normalize_text):
+        with pytest.raises(InputError, match="unpaired surrogate U\\+D800 at position 2"):
+            fn("推进\ud800建设")

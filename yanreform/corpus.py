@@ -221,7 +221,7 @@ class Corpus:
         self._by_id: dict[str, Case] = {}
         for case in self.cases:
             if case.id in self._by_id:
-                raise ValueError(f"duplicate case id {case.id!r} in corpus {name!r}")
+                raise InputError(f"duplicate case id {case.id!r} in corpus {name!r}")
             self._by_id[case.id] = case
 
     @property

@@ -245,7 +245,8 @@ def _cpu_budget() -> int:
 
 def _configure_torch_threads(torch) -> None:
     """Cap torch's intra-op threads at the CPUs actually available (containers often report the host's cores,
-    and oversubscribed threads make every matmul slower). An explicit OMP/MKL setting is left alone."""
+    and oversubscribed threads make every matmul slower). Called only when yanreform itself first imported
+    torch; an explicit OMP/MKL setting is left alone too."""
     if any(os.environ.get(v) for v in ("OMP_NUM_THREADS", "MKL_NUM_THREADS")):
         return
     budget = _cpu_budget()
@@ -264,15 +265,32 @@ def _is_offline() -> bool:
 
 
 def _folder_fingerprint(folder: Path) -> str:
-    """A short, machine-independent identity for a local model folder (configs + weight file sizes)."""
+    """A short, machine-independent identity for a local model folder: the contents of every config and weight
+    file, subfolders included (so a model re-saved into the same folder gets a new id, and the embedding cache
+    and saved indexes never mix its vectors with the old model's). Hashing reads the weights once per folder
+    state in a process (remembered by size and mtime)."""
+    files = sorted(
+        p
+        for p in folder.rglob("*")
+        if p.is_file() and p.name.endswith((".json", ".safetensors", ".bin", ".onnx", ".txt", ".model"))
+    )
+    state = tuple((str(p.relative_to(folder)), p.stat().st_size, p.stat().st_mtime_ns) for p in files)
+    key = (str(folder.resolve()), state)
+    cached = _FINGERPRINTS.get(key)
+    if cached is not None:
+        return cached
     h = hashlib.sha1()
-    for name in sorted(os.listdir(folder)):
-        p = folder / name
-        if name.endswith(".json") and p.is_file():
-            h.update(name.encode() + b"\0" + p.read_bytes())
-        elif p.is_file() and name.endswith((".safetensors", ".bin", ".onnx")):
-            h.update(f"{name}\0{p.stat().st_size}".encode())
-    return h.hexdigest()[:12]
+    for p in files:
+        h.update(str(p.relative_to(folder).as_posix()).encode() + b"\0")
+        with open(p, "rb") as f:
+            for block in iter(lambda f=f: f.read(1 << 20), b""):
+                h.update(block)
+    digest = h.hexdigest()[:12]
+    _FINGERPRINTS[key] = digest
+    return digest
+
+
+_FINGERPRINTS: dict[tuple[str, tuple[tuple[str, int, int], ...]], str] = {}
 
 
 class Encoder:
@@ -400,6 +418,8 @@ class Encoder:
         with self._load_lock:
             if self._model is not None:
                 return self._model
+            # A process that imported torch before us manages its own threads: leave them alone.
+            user_owns_torch = "torch" in sys.modules
             try:
                 import torch
                 from sentence_transformers import SentenceTransformer
@@ -433,7 +453,7 @@ class Encoder:
                     f"{str(exc).splitlines()[0] if str(exc) else ''}. Pass a local folder that holds a "
                     "sentence-transformers model, or use Encoder() for the embedded default."
                 ) from exc
-            if model.device.type == "cpu":
+            if model.device.type == "cpu" and not user_owns_torch:
                 _configure_torch_threads(torch)
             model.eval()
             get_dim = (

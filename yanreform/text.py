@@ -381,7 +381,24 @@ def _has_smp(t: str) -> bool:
     return _RE_SMP.search(t) is not None
 
 
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _check_surrogates(text: str) -> None:
+    # Lone surrogates (from json "\ud800" escapes or surrogateescape decoding) are not text: OpenCC and the
+    # tokenizers would fail deep inside on them, so say so here, with the position.
+    m = _SURROGATE.search(text)
+    if m is not None:
+        from .errors import InputError
+
+        raise InputError(
+            f"text holds an unpaired surrogate U+{ord(m.group()):04X} at position {m.start()}: not valid "
+            "Unicode; decode the source with errors='replace' or repair it"
+        )
+
+
 def _normalize(text: str, want_map: bool) -> tuple[str, NDArray[np.int64] | None, NDArray[np.int64] | None]:
+    _check_surrogates(text)
     tables = _TABLES.get()
     starts = ends = None
     t = text
