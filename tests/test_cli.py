@@ -368,6 +368,40 @@ def test_similar_and_index_build(tmp_path: Path, capsys, corpus) -> None:
     assert rc == 0 and "indexed 8 documents" in err and "2 bad records skipped" in err
 
 
+@pytest.mark.slow
+def test_index_build_of_a_collection_uses_the_file_stem(tmp_path: Path, capsys, bundled_text: str) -> None:
+    # the same ids as `tag` gives the file's cases: <stem>-01 ...
+    src = tmp_path / "coll.txt"
+    src.write_text(bundled_text, encoding="utf-8")
+    idx = tmp_path / "coll.idx"
+    rc, _, err = run_cli(capsys, "index", "build", str(src), "-o", str(idx))
+    assert rc == 0 and "indexed 10 documents" in err, err
+    rc, out, err = run_cli(capsys, "similar", "--index", str(idx), "--case", "coll-01", "-k", "2", "--json")
+    assert rc == 0, err
+    hits = json.loads(out)
+    assert len(hits) == 2 and all(h["id"].startswith("coll-") and h["id"] != "coll-01" for h in hits)
+    rc, _, err = run_cli(capsys, "similar", "--index", str(idx), "--case", "case-01")
+    assert rc == 2 and "unknown case id 'case-01'" in err
+    rc, _, err = run_cli(capsys, "similar", "--index", str(idx), "   ")
+    assert rc == 2 and "empty" in err
+
+
+def test_evaluate_tsv_labels(tmp_path: Path, capsys, repo_root: Path, tagger) -> None:
+    dev = [
+        json.loads(line)
+        for line in (repo_root / "corpus" / "devset.jsonl").read_text(encoding="utf-8").splitlines()
+    ]
+    rows = [r for r in dev if r["split"] == "dev"][:6]
+    p = tmp_path / "labels.tsv"
+    with p.open("w", encoding="utf-8", newline="") as f:
+        w = csv.writer(f, delimiter="\t")
+        w.writerow(["text", "labels"])
+        w.writerows([r["text"], ";".join(r["labels"])] for r in rows)
+    rc, out, err = run_cli(capsys, "evaluate", str(p), "--json")
+    assert rc == 0 and "skipped" not in err, err
+    assert json.loads(out)["n"] == 6
+
+
 def test_evaluate_command(tmp_path: Path, capsys, repo_root: Path, tagger) -> None:
     dev = [
         json.loads(line)

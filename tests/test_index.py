@@ -89,6 +89,74 @@ def test_unknown_id_and_bad_arguments(lexical_index):
         CaseIndex.from_texts(["a"], category_weight="high")
 
 
+def test_empty_query_is_an_error(lexical_index):
+    for q in ("", "   ", "\n\t\u3000"):
+        with pytest.raises(InputError, match="empty query"):
+            lexical_index.search(q)
+    with pytest.raises(InputError, match=r"texts\[1\]"):
+        lexical_index.search(["轻罪治理", " ", "公益诉讼"])
+    assert lexical_index.search([]) == []
+
+
+def test_explain_rejects_unknown_id_like_strings(lexical_index):
+    # a string shaped like this index's ids but not in it is a mistyped id, not a text
+    for bad in ("yc2024-99", "yc2099-01", "yc2024-1"):
+        with pytest.raises(UnknownCaseError, match=f"unknown case id {bad!r}"):
+            lexical_index.explain(bad, "yc2024-01")
+        with pytest.raises(UnknownCaseError, match=f"unknown case id {bad!r}"):
+            lexical_index.explain("yc2024-01", bad)
+    # free text keeps working: CJK text, and other short Latin strings
+    text = "法院与司法局建立府院联动机制，推动行政复议与行政诉讼衔接。"
+    assert lexical_index.explain(text, "yc2024-10").a == _label_of(text)
+    assert lexical_index.explain("yc2024-01", "AI").b == "AI"
+    plain = CaseIndex.from_texts(
+        ["公安机关打击电信网络诈骗。", "检察院开展公益诉讼。"],
+        ["0", "1"],
+        semantic_weight=0,
+        category_weight=0,
+    )
+    with pytest.raises(UnknownCaseError, match="'7'"):
+        plain.explain("7", "0")
+    assert plain.explain("电信诈骗", "0").b == "0"
+
+
+def _label_of(text: str) -> str:
+    from yanreform.index import _label
+
+    return _label(text)
+
+
+def test_load_checks_vocab_width_and_model_id(tmp_path):
+    texts = ["法院推行繁简分流，简单案件快速审理。", "检察院开展公益诉讼，保护生态环境。"]
+    idx = CaseIndex.from_texts(texts, semantic_weight=0.0, category_weight=0.0)
+
+    trunc = idx.save(tmp_path / "trunc")
+    meta = json.loads((trunc / "index.json").read_text(encoding="utf-8"))
+    (trunc / "index.json").write_text(json.dumps({**meta, "vocab": meta["vocab"][:5]}), encoding="utf-8")
+    with pytest.raises(
+        IndexFormatError, match=r"field 'vocab' has 5 terms but lexical\.npz has \d+ col"
+    ) as info:
+        CaseIndex.load(trunc)
+    assert str(trunc) in str(info.value)
+
+    no_model = idx.save(tmp_path / "no_model")
+    del meta["model_id"]
+    (no_model / "index.json").write_text(json.dumps(meta), encoding="utf-8")
+    with pytest.raises(IndexFormatError, match="missing field 'model_id'") as info:
+        CaseIndex.load(no_model)
+    assert str(no_model / "index.json") in str(info.value)
+
+    # a semantic side (semantic_weight > 0) with a null model_id would silently lose its embeddings
+    null_model = idx.save(tmp_path / "null_model")
+    meta = json.loads((null_model / "index.json").read_text(encoding="utf-8"))
+    meta["config"]["semantic_weight"] = 0.5
+    (null_model / "index.json").write_text(json.dumps(meta), encoding="utf-8")
+    with pytest.raises(IndexFormatError, match="field 'model_id' is null but semantic_weight"):
+        CaseIndex.load(null_model)
+    # a lexical-only index (model_id null) still loads
+    assert CaseIndex.load(idx.save(tmp_path / "ok")).ids == ["0", "1"]
+
+
 def test_from_texts_ids_titles_duplicates():
     texts = [
         "法院推行繁简分流，简单案件快速审理。",

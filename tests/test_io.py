@@ -123,6 +123,24 @@ def test_tsv_and_text_column(tmp_path: Path) -> None:
     assert (r.id, r.text) == ("A", "甲")
 
 
+def test_csv_cell_over_the_default_field_limit_keeps_its_id(tmp_path: Path) -> None:
+    # csv's default limit is 131,072 characters: a longer cell used to become a "malformed CSV row", id lost
+    long_text = ("执法办案管理中心" * 25_000)[:200_000]
+    p = tmp_path / "long.csv"
+    with p.open("w", encoding="utf-8", newline="") as f:
+        csv.writer(f).writerows([["id", "text"], ["short", "甲"], ["long", long_text], ["after", "乙"]])
+    limit = csv.field_size_limit()
+    recs = list(open_input(str(p)))
+    assert [(r.id, r.ok) for r in recs] == [("short", True), ("long", True), ("after", True)]
+    assert recs[1].text == long_text and recs[2].where == f"{p}:4"
+    assert csv.field_size_limit() == limit  # the process-wide limit is restored
+    # a reader suspended mid-file leaves the limit as it found it too
+    it = iter(open_input(str(p)))
+    next(it)
+    assert csv.field_size_limit() == limit
+    assert next(it).text == long_text
+
+
 def test_missing_column_names_it_and_lists_available(tmp_path: Path) -> None:
     p = tmp_path / "m.csv"
     p.write_text("id,body\n1,x\n", encoding="utf-8")

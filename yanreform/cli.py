@@ -501,8 +501,10 @@ def _cmd_index_build(args: argparse.Namespace) -> int:
         src = open_input(args.input, text_column=args.text_column, id_column=args.id_column)
         if src.kind == "collection":
             from .corpus import read_collection
+            from .io import _id_prefix
 
-            corpus = read_collection(args.input)
+            # the file's stem as id prefix, as `tag` uses: `similar --case <stem>-01` finds the same case
+            corpus = read_collection(args.input, id_prefix=_id_prefix(Path(args.input)))
             index, n = CaseIndex.from_corpus(corpus), len(corpus)
         else:
             texts, ids = [], []
@@ -587,7 +589,8 @@ def _with_raw_labels(src: InputSource, column: str) -> Iterator[tuple[Record, An
             )
         ci = (src.columns or []).index(column)
         with open(src.spec, encoding=src.encoding, errors="replace", newline="") as f:
-            reader = _csv.reader(f)
+            delimiter = "\t" if src.spec.lower().endswith(".tsv") else ","  # as open_input reads it
+            reader = _csv.reader(f, delimiter=delimiter)
             next(reader, None)
             rows = {}
             start = reader.line_num + 1

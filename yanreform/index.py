@@ -247,6 +247,9 @@ _AGENCY_WORDS = frozenset([
     "警力", "警务",
 ])
 # fmt: on
+# explain(): strings with CJK characters are always texts; digit runs are ignored when comparing id shapes
+_CJK_RE = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0003ffff]")
+_DIGITS_RE = re.compile(r"\d+")
 _QUOTED_RE = re.compile(r"“([^“”]{2,16})”")
 _NAMED_RE = re.compile(r"(?:平台|系统|中心|机制|模式|工作法|经验|工作室|联盟|专线|热线|驿站|App|app)$")
 _MIN_TERM_IDF = 5.0
@@ -933,13 +936,18 @@ class CaseIndex:
         """The ``k`` cases most related to a text (a :class:`HitList`), or one HitList per text for a list.
 
         Scores are sorted descending; fewer than ``k`` hits only when the index is smaller. Raises TypeError
-        for non-str input, InputError for k < 1.
+        for non-str input, InputError for k < 1 and for an empty or whitespace-only query (naming its
+        position in a list).
         """
         single = isinstance(text_or_texts, str)
         texts = [text_or_texts] if single else list(text_or_texts)
         for i, t in enumerate(texts):
             if not isinstance(t, str):
                 raise TypeError(f"search: texts[{i}] is {type(t).__name__}, expected str")
+            if not t.strip():
+                raise InputError(
+                    "empty query" if single else f"empty query: texts[{i}] is empty or whitespace"
+                )
         _check_k(k)
         if not texts:
             return []
@@ -961,10 +969,18 @@ class CaseIndex:
         Shared terms come from the segmenter's top-``k`` keywords of each side; shared categories from
         ``Tagger.default()`` when a tagger is available (otherwise empty, with a log message). Raises
         TypeError for non-str arguments.
+
+        A string that is an id of this index is that case; any other string is a free text, except one that
+        looks like a mistyped id: at most 64 characters, no CJK characters or whitespace, and either the same
+        prefix before its last ``-`` as an indexed id (``yc2024-99``) or the same shape once digit runs are
+        ignored (``yc2099-01``, or ``7`` in an index of ids ``0`` ... ``9``). That raises UnknownCaseError (an
+        InputError and a KeyError) naming it.
         """
         for name, x in (("a", a), ("b", b)):
             if not isinstance(x, str):
                 raise TypeError(f"explain: {name} is {type(x).__name__}, expected a case id or a text")
+            if x not in self._pos and self._looks_like_id(x):
+                self._row(x)  # raises UnknownCaseError with a hint
         ra, rb = self._pos.get(a), self._pos.get(b)
         ta = self._texts[ra] if ra is not None else a
         tb = self._texts[rb] if rb is not None else b
@@ -995,6 +1011,18 @@ class CaseIndex:
             score=score,
             category_names=names,
         )
+
+    def _looks_like_id(self, s: str) -> bool:
+        """Whether ``s`` (not an indexed id) has the shape of this index's ids (see :meth:`explain`)."""
+        if not s or len(s) > 64 or _CJK_RE.search(s) or any(c.isspace() for c in s):
+            return False
+        prefix, shape = (s.rsplit("-", 1)[0] if "-" in s else None), _DIGITS_RE.sub("0", s)
+        for x in self._ids:
+            if _DIGITS_RE.sub("0", x) == shape or (
+                prefix is not None and "-" in x and x.rsplit("-", 1)[0] == prefix
+            ):
+                return True
+        return False
 
     def _relative(self, qa: _Reps, lexical: float, semantic: float, category: float, ra: int | None) -> float:
         if len(self) < 2:
@@ -1151,7 +1179,15 @@ class CaseIndex:
                 f"{jpath}: unknown index format version {version!r} (this yanreform reads versions "
                 f"{', '.join(map(str, _READ_VERSIONS))}); rebuild the index or upgrade yanreform"
             )
-        model_id = meta.get("model_id")
+        if "model_id" not in meta:
+            raise IndexFormatError(
+                f"{jpath}: missing field 'model_id' (null for an index without embeddings)"
+            )
+        model_id = meta["model_id"]
+        if model_id is not None and not isinstance(model_id, str):
+            raise IndexFormatError(
+                f"{jpath}: malformed field 'model_id' ({model_id!r}, expected a string or null)"
+            )
         if encoder is not None and model_id is not None and encoder.model_id != model_id:
             raise ModelError(
                 f"{root}: index built with embedding model {model_id!r}, but the encoder given is "
@@ -1178,11 +1214,19 @@ class CaseIndex:
         except (KeyError, TypeError, ValueError) as exc:
             raise IndexFormatError(f"{jpath}: missing or malformed field ({exc})") from None
         n, p, v = len(ids), len(pids), len(vocab)
+        if model_id is None and n and index.config["semantic_weight"] > 0:
+            # add() always embeds when semantic_weight > 0: a null model_id here would silently drop that side
+            raise IndexFormatError(
+                f"{jpath}: field 'model_id' is null but semantic_weight is {index.config['semantic_weight']} "
+                f"for {n} cases (an index with a semantic side names its embedding model)"
+            )
         try:
             with np.load(root / _LEX, allow_pickle=False) as z:
                 cc = sp.csr_matrix((z["case_data"], z["case_indices"], z["case_indptr"]), shape=(n, v))
                 pc = sp.csr_matrix((z["pass_data"], z["pass_indices"], z["pass_indptr"]), shape=(p, v))
                 owner = np.asarray(z["owner"], np.int64)
+            # the saved matrices carry no shape: their widest column must be a term of the vocabulary
+            cols = max((int(m.indices.max()) + 1 for m in (cc, pc) if m.indices.size), default=0)
             case_emb = pass_emb = None
             if model_id is not None:
                 case_emb = np.load(root / _EMB, allow_pickle=False)
@@ -1201,6 +1245,8 @@ class CaseIndex:
         bad = None
         if len(titles) != n or len(texts) != n or owner.shape != (p,):
             bad = "ids, titles, texts and passage owners disagree in length"
+        elif cols > v:
+            bad = f"index.json field 'vocab' has {v} terms but {_LEX} has {cols} columns"
         elif p and (owner.min() < 0 or owner.max() >= n or (np.diff(owner) < 0).any()):
             bad = "passage owners out of range"
         elif case_emb is not None and (

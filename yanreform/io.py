@@ -277,7 +277,8 @@ class InputSource:
             while True:
                 where = f"{self.name}:{start}"
                 try:
-                    row = next(reader)
+                    with _csv_field_limit():
+                        row = next(reader)
                 except StopIteration:
                     return
                 except csv.Error as exc:
@@ -413,6 +414,22 @@ def open_input(
     if kind == "docx":
         return InputSource(spec, kind, records=_docx_records(p, spec), **src_kw)
     raise AssertionError(kind)  # pragma: no cover
+
+
+# csv's default field limit (131,072 characters) would turn one long passage into a "malformed CSV row" that
+# loses its id; each row is read with a limit of 2**31 - 1 instead (it fits a C long on every platform).
+_CSV_FIELD_LIMIT = min(sys.maxsize, 2**31 - 1)
+
+
+@contextlib.contextmanager
+def _csv_field_limit() -> Iterator[None]:
+    """Raise ``csv.field_size_limit`` (process-global) for the block only, restoring the previous value: the
+    reader is a generator, so the limit is raised around each row read, never while it is suspended."""
+    old = csv.field_size_limit(_CSV_FIELD_LIMIT)
+    try:
+        yield
+    finally:
+        csv.field_size_limit(old)
 
 
 def _id_prefix(p: Path) -> str:
