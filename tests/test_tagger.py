@@ -12,7 +12,7 @@ import pytest
 
 from yanreform._lexicon import NOT_QUALIFYING, Lexicon
 from yanreform._resources import corpus_file
-from yanreform.errors import IndexFormatError, ModelError
+from yanreform.errors import IndexFormatError, InputError, ModelError
 from yanreform.tagger import (
     Evidence,
     Tag,
@@ -122,6 +122,28 @@ def test_lexicon_drops_seeds_in_non_qualifying_phrases() -> None:
     }
 
 
+def test_lexicon_masks_hold_on_a_long_text_with_many_masked_phrases() -> None:
+    # Masks are looked up per match (sorted spans + bisect), not scanned per match: a long text full of
+    # masked phrases is matched exactly like its unit repeated. The unit has a long mask holding a shorter
+    # one with the same start (第三方监督评估 / 第三方监督), overlapping masks (贡献智慧和力量) and
+    # qualifying seeds.
+    tax = Taxonomy.load()
+    lex = Lexicon(tax)
+    unit = "凝聚智慧，贡献智慧和力量。引入第三方监督评估，开展法律监督。建设智慧法庭，以党建联盟为纽带。"
+    once = lex.find(unit)
+    codes = {(tax.codes[m.category], m.term) for m in once if m.category >= 0}
+    assert ("supervision", "法律监督") in codes and ("supervision", "监督") not in codes
+    assert [m.start for m in once if m.term == "智慧"] == [unit.index("智慧法庭")]  # only the unmasked one
+    n = 5000  # 235k characters, ~25k masked phrases
+    many = lex.find(unit * n)
+    assert len(many) == n * len(once)
+    shifted = [
+        m._replace(start=m.start + i * len(unit), end=m.end + i * len(unit)) for i in range(n) for m in once
+    ]
+    assert sorted(many) == sorted(shifted)
+    assert [m for m in lex.find("凝聚智慧，" * 40_000) if m.category >= 0] == []
+
+
 def test_tag_evidence_is_an_exact_slice_of_the_original(tagger: Tagger) -> None:
     text = "依託區塊鏈存證平台固定電子證據；設立「一站式」訴訟服務中心，群眾只進一扇門。"
     tags = tagger.tag(text)
@@ -181,10 +203,24 @@ def test_bad_input(tagger: Tagger) -> None:
         tagger.tag_many("一段文字")
     with pytest.raises(TypeError, match=r"texts\[1\]"):
         tagger.tag_many(["a", 3])  # type: ignore[list-item]
-    with pytest.raises(ValueError, match=r"labels\[1\].*'no_such_code'"):
+    with pytest.raises(InputError, match=r"labels\[1\].*'no_such_code'"):
         tagger.evaluate(["a", "b"], [[], ["no_such_code"]])
-    with pytest.raises(ValueError, match=r"labels\[0\].*'bogus'"):
+    with pytest.raises(InputError, match=r"labels\[0\].*'bogus'"):
         Tagger().fit(["a", "b"], [["bogus"], []])
+    with pytest.raises(ValueError, match=r"labels\[0\].*3"):  # InputError is a ValueError
+        tagger.evaluate(["a"], [[3]])  # type: ignore[list-item]
+    with pytest.raises(InputError, match="records"):
+        tagger.evaluate(["a", "b"], [[]])
+    for bad in (0, -1, True, 2.5, None):
+        with pytest.raises(InputError, match="batch_size"):
+            tagger.tag_many(["设立一站式诉讼服务中心"], batch_size=bad)  # type: ignore[arg-type]
+    with pytest.raises(InputError, match="batch_size"):
+        tagger.tag_many([], batch_size=0)
+    with pytest.raises(InputError, match="batch_size"):
+        tagger.predict_proba(["a"], batch_size=0)
+    with pytest.raises(InputError, match="batch_size"):
+        tagger.evaluate(["a"], [[]], batch_size=0)
+    assert tagger.tag_many(["设立一站式诉讼服务中心"], batch_size=np.int64(1))[0].codes
 
 
 def test_tag_list_and_records(tagger: Tagger) -> None:
@@ -394,6 +430,46 @@ def test_corrupt_and_mismatched_files(small_tagger: Tagger, encoder, tmp_path: P
     with pytest.raises(IndexFormatError, match="different taxonomy"):
         Tagger.load(folder, taxonomy=other)
     assert Tagger.load(folder, encoder=encoder).n_train_ == 60
+
+
+def test_save_refuses_a_folder_that_is_not_a_tagger(tagger: Tagger, tmp_path: Path) -> None:
+    other = tmp_path / "notes"
+    other.mkdir()
+    (other / "keep.txt").write_text("mine", encoding="utf-8")
+    with pytest.raises(InputError, match="not a saved tagger"):
+        tagger.save(other)
+    assert sorted(x.name for x in other.iterdir()) == ["keep.txt"]
+    (tmp_path / "file").write_text("x", encoding="utf-8")
+    with pytest.raises(InputError, match="is a file"):
+        tagger.save(tmp_path / "file")
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    assert tagger.save(empty) == empty and (empty / "tagger.json").is_file()
+    tagger.save(empty)  # a saved tagger may be overwritten
+    assert Tagger.load(empty).n_train_ == tagger.n_train_
+
+
+def test_damaged_metadata_fields_name_the_file_and_field(tagger: Tagger, tmp_path: Path) -> None:
+    folder = tagger.save(tmp_path / "tg")
+    meta_path = folder / "tagger.json"
+    meta = json.loads(meta_path.read_text(encoding="utf-8"))
+    for field, value in (
+        ("n_train", None),
+        ("n_train", "12"),
+        ("info", []),
+        ("require_evidence", "maybe"),
+        ("params", None),
+        ("model_id", None),
+        ("proto_text", [1, 2]),
+        ("dim", None),
+        ("taxonomy", []),
+    ):
+        meta_path.write_text(json.dumps({**meta, field: value}), encoding="utf-8")
+        with pytest.raises(IndexFormatError, match=rf"tagger\.json.*'{field}'"):
+            Tagger.load(folder)
+    meta_path.write_text(json.dumps({k: v for k, v in meta.items() if k != "dim"}), encoding="utf-8")
+    with pytest.raises(IndexFormatError, match=r"tagger\.json: missing field 'dim'"):
+        Tagger.load(folder)
 
 
 @pytest.mark.slow

@@ -14,6 +14,7 @@ of its category (:data:`NOT_QUALIFYING`: ``智慧`` in ``凝聚智慧``, ``监�
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from collections.abc import Sequence
 from typing import Any, NamedTuple
 
@@ -88,6 +89,29 @@ class Match(NamedTuple):
     term: str  # the seed as written in the taxonomy
 
 
+def _unmasked(raw: list[Match], masks: list[tuple[int, int, int]]) -> list[Match]:
+    """``raw`` without the matches lying inside a mask span ``(category, start, end)`` of their category.
+
+    Per category the masks are sorted by start with a running maximum of their ends, so each match is one
+    bisect: it is masked iff some mask starting at or before it ends at or after it. O((M + K) log K).
+    """
+    by_cat: dict[int, tuple[list[int], list[int]]] = {}
+    masks.sort()
+    for ci, s, e in masks:
+        starts, max_end = by_cat.setdefault(ci, ([], []))
+        starts.append(s)
+        max_end.append(max(e, max_end[-1]) if max_end else e)
+    out: list[Match] = []
+    for m in raw:
+        cm = by_cat.get(m.category)
+        if cm is not None:
+            i = bisect_right(cm[0], m.start)
+            if i and cm[1][i - 1] >= m.end:
+                continue
+        out.append(m)
+    return out
+
+
 class Lexicon:
     """All seeds of a taxonomy in one Aho-Corasick automaton.
 
@@ -151,12 +175,8 @@ class Lexicon:
                     masks.append((ci, start, end_idx + 1))
                 else:
                     raw.append(Match(start, end_idx + 1, ci, kind, term))
-        if masks:
-            raw = [
-                m
-                for m in raw
-                if not any(c == m.category and s <= m.start and m.end <= e for c, s, e in masks)
-            ]
+        if masks and raw:
+            raw = _unmasked(raw, masks)
         if len(raw) < 2:
             return raw
         # Per category, drop matches nested inside a longer one (sweep by start, longest first).

@@ -36,13 +36,14 @@ import re
 import zipfile
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from numbers import Integral
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from ._lexicon import OUTSIDE, STRONG, Lexicon, Match
-from .errors import IndexFormatError, ModelError
+from .errors import IndexFormatError, InputError, ModelError
 from .taxonomy import Category, Taxonomy, _as_taxonomy
 
 __all__ = [
@@ -368,7 +369,7 @@ def _check_labels(labels: Any, codes: Sequence[str], n: int, name: str = "labels
         raise TypeError(f"{name} must be a sequence of lists of category codes, got {type(labels).__name__}")
     out = list(labels)
     if len(out) != n:
-        raise ValueError(f"{name} has {len(out)} records but texts has {n}")
+        raise InputError(f"{name} has {len(out)} records but texts has {n}")
     known = set(codes)
     clean: list[list[str]] = []
     for i, lab in enumerate(out):
@@ -376,10 +377,17 @@ def _check_labels(labels: Any, codes: Sequence[str], n: int, name: str = "labels
             raise TypeError(f"{name}[{i}] must be a list of category codes, got {type(lab).__name__}")
         lab = list(lab)
         for c in lab:
-            if c not in known:
-                raise ValueError(f"{name}[{i}]: unknown category code {c!r} (known: {', '.join(codes)})")
+            if not isinstance(c, str) or c not in known:
+                raise InputError(f"{name}[{i}]: unknown category code {c!r} (known: {', '.join(codes)})")
         clean.append(lab)
     return clean
+
+
+def _check_batch_size(batch_size: Any) -> int:
+    """``batch_size`` as an int >= 1 (like :class:`yanreform.embed.Encoder`); InputError otherwise."""
+    if isinstance(batch_size, bool) or not isinstance(batch_size, Integral) or batch_size < 1:
+        raise InputError(f"batch_size must be a positive integer, got {batch_size!r}")
+    return int(batch_size)
 
 
 def _sigmoid(z: np.ndarray) -> np.ndarray:
@@ -563,7 +571,7 @@ class Tagger:
         d = int(enc.dim)
         E = np.zeros((len(norms), d), dtype=np.float32)
         idx = [i for i, t in enumerate(norms) if t.strip()]
-        step = max(1, int(batch_size))
+        step = _check_batch_size(batch_size)
         starts: Iterable[int] = range(0, len(idx), step)
         if show_progress:
             from tqdm import tqdm  # text bar on stderr; tqdm.auto warns in notebooks without ipywidgets
@@ -761,8 +769,8 @@ class Tagger:
 
         Raises:
             TypeError: ``texts``/``labels`` of the wrong type (the message names the argument and index).
-            ValueError: an unknown code (naming the code and the record index), no texts, or a length
-                mismatch.
+            InputError (a ValueError): an unknown code (naming the code and the record index), fewer than
+                two texts, no positive label, or a length mismatch.
         """
         from sklearn.linear_model import LogisticRegression
         from sklearn.model_selection import KFold
@@ -771,7 +779,7 @@ class Tagger:
         tax = _as_taxonomy(self.taxonomy)
         labels = _check_labels(labels, tax.codes, len(texts))
         if len(texts) < 2:
-            raise ValueError(f"fit needs at least two labelled texts, got {len(texts)}")
+            raise InputError(f"fit needs at least two labelled texts, got {len(texts)}")
         self.taxonomy_ = tax
         self.require_evidence_ = _evidence_mode(self.require_evidence)
         enc = self._get_encoder()
@@ -788,7 +796,7 @@ class Tagger:
             for c in lab:
                 Y[i, tax.index(c)] = 1
         if Y.sum() == 0:
-            raise ValueError("fit needs at least one positive label")
+            raise InputError("fit needs at least one positive label")
         cat_max = sig["cat_max"]
 
         def features(rows: np.ndarray, ref: np.ndarray, same: bool) -> np.ndarray:
@@ -860,6 +868,7 @@ class Tagger:
         """Calibrated scores, float32 (n, k) in taxonomy order (``self.taxonomy_.codes``); "" scores 0."""
         self._check_fitted()
         texts = _check_texts(texts)
+        _check_batch_size(batch_size)
         if not texts:
             return np.zeros((0, len(self.taxonomy_)), np.float32)
         return self._score(texts, batch_size, None)["P"]
@@ -868,6 +877,7 @@ class Tagger:
         """Tag decisions, bool (n, k) in taxonomy order (thresholds and evidence rule applied)."""
         self._check_fitted()
         texts = _check_texts(texts)
+        _check_batch_size(batch_size)
         if not texts:
             return np.zeros((0, len(self.taxonomy_)), bool)
         return self._score(texts, batch_size, None)["D"]
@@ -895,9 +905,11 @@ class Tagger:
 
         Raises:
             TypeError: ``texts`` is not a sequence of str (the message names the offending index).
+            InputError (a ValueError): ``batch_size`` is not an integer >= 1.
         """
         self._check_fitted()
         texts = _check_texts(texts)
+        _check_batch_size(batch_size)
         if not texts:
             return []
         r = self._score(texts, batch_size, show_progress)
@@ -1005,11 +1017,13 @@ class Tagger:
         """Tag ``texts`` and compare with ``labels`` (one list of codes per text).
 
         Raises:
-            TypeError / ValueError: as for :meth:`fit` (unknown code -> ValueError naming the code and index).
+            TypeError / InputError: as for :meth:`fit` (unknown code -> InputError naming the code and index);
+                InputError for a ``batch_size`` below 1.
         """
         self._check_fitted()
         texts = _check_texts(texts)
         labels = _check_labels(labels, self.taxonomy_.codes, len(texts))
+        _check_batch_size(batch_size)
         D = self.predict(texts, batch_size=batch_size) if texts else np.zeros((0, len(self.taxonomy_)), bool)
         codes = self.taxonomy_.codes
         pred = [[codes[j] for j in np.flatnonzero(row)] for row in D]
@@ -1022,11 +1036,21 @@ class Tagger:
     def save(self, path: str | Path) -> Path:
         """Write the fitted tagger to the folder ``path`` (``tagger.json`` + ``tagger.npz``; no pickle).
 
+        The folder is created if needed; an existing one must be empty or already hold a saved tagger
+        (``tagger.json``), whose two files are then replaced.
+
         Returns:
             The folder path.
+
+        Raises:
+            InputError: ``path`` is a file, or a non-empty folder that is not a saved tagger.
         """
         self._check_fitted()
         p = Path(path)
+        if p.exists() and not p.is_dir():
+            raise InputError(f"{p} is a file; Tagger.save writes a folder")
+        if p.exists() and not (p / _JSON).is_file() and any(p.iterdir()):
+            raise InputError(f"{p} exists and is not a saved tagger; refusing to write into it")
         p.mkdir(parents=True, exist_ok=True)
         buf = io.BytesIO()
         np.savez_compressed(buf, **self._arrays())
@@ -1104,14 +1128,35 @@ class Tagger:
                 arrays = {name: z[name] for name in _ARRAYS}
         except (KeyError, ValueError, OSError, zipfile.BadZipFile, EOFError) as exc:
             raise IndexFormatError(f"{npath}: corrupt tagger arrays ({exc})") from exc
+        for key in ("taxonomy", "params", "model_id", "proto_text", "dim"):
+            if key not in meta:
+                raise IndexFormatError(f"{jpath}: missing field {key!r}")
         try:
             stored = _taxonomy_from_dict(meta["taxonomy"], jpath)
-            params = dict(meta["params"])
-            model_id = str(meta["model_id"])
-            proto_text = [str(t) for t in meta["proto_text"]]
-            d = int(meta["dim"])
-        except (KeyError, TypeError, ValueError) as exc:
-            raise IndexFormatError(f"{jpath}: missing or malformed field ({exc})") from exc
+        except (KeyError, TypeError, ValueError, AttributeError) as exc:
+            raise IndexFormatError(f"{jpath}: field 'taxonomy' is malformed ({exc})") from exc
+        params = meta["params"]
+        if not isinstance(params, dict):
+            raise IndexFormatError(f"{jpath}: field 'params' is {type(params).__name__}, expected an object")
+        model_id = meta["model_id"]
+        if not isinstance(model_id, str) or not model_id:
+            raise IndexFormatError(f"{jpath}: field 'model_id' is {model_id!r}, expected a non-empty string")
+        proto_text = meta["proto_text"]
+        if not isinstance(proto_text, list) or not all(isinstance(t, str) for t in proto_text):
+            raise IndexFormatError(f"{jpath}: field 'proto_text' is not a list of strings")
+        d = meta["dim"]
+        if isinstance(d, bool) or not isinstance(d, int) or d < 1:
+            raise IndexFormatError(f"{jpath}: field 'dim' is {d!r}, expected an integer >= 1")
+        n_train = meta.get("n_train", 0)
+        if isinstance(n_train, bool) or not isinstance(n_train, int) or n_train < 0:
+            raise IndexFormatError(f"{jpath}: field 'n_train' is {n_train!r}, expected an integer >= 0")
+        info = meta.get("info", {})
+        if not isinstance(info, dict):
+            raise IndexFormatError(f"{jpath}: field 'info' is {type(info).__name__}, expected an object")
+        try:
+            require_evidence = _evidence_mode(meta.get("require_evidence", "lexicon"))
+        except ValueError as exc:
+            raise IndexFormatError(f"{jpath}: field 'require_evidence': {exc}") from exc
         if stored.hash != meta.get("taxonomy_hash"):
             raise IndexFormatError(f"{jpath}: field 'taxonomy_hash' does not match the stored taxonomy")
         tax = stored
@@ -1153,10 +1198,10 @@ class Tagger:
         )
         self.taxonomy_ = tax
         self.model_id_ = model_id
-        self.require_evidence_ = _evidence_mode(meta.get("require_evidence", "lexicon"))
+        self.require_evidence_ = require_evidence
         self.proto_text_ = proto_text
-        self.n_train_ = int(meta.get("n_train", 0))
-        self.info_ = meta.get("info", {})
+        self.n_train_ = n_train
+        self.info_ = info
         for name in _ARRAYS:
             a = arrays[name]
             setattr(
