@@ -488,3 +488,13 @@ def test_quality_floor_on_test_split(corpus, encoder):
     assert _mrr(ranks) >= 0.93
 
     assert _tune_script().hard_rec_mrr(_dev_rows(), "test", {}, encoder) >= 0.85
+
+
+def test_lexical_only_index_with_an_encoder_round_trips(tmp_path, corpus, encoder) -> None:
+    ix = CaseIndex.from_corpus(corpus, encoder=encoder, semantic_weight=0.0, category_weight=0.0)
+    ix.save(tmp_path / "ix")
+    again = CaseIndex.load(tmp_path / "ix")
+    for q in ("调解", "知识产权保护", "大数据平台"):
+        assert [(h.id, round(h.score, 6)) for h in again.search(q, k=3)] == [
+            (h.id, round(h.score, 6)) for h in ix.search(q, k=3)
+        ]

@@ -1228,7 +1228,9 @@ class CaseIndex:
             # the saved matrices carry no shape: their widest column must be a term of the vocabulary
             cols = max((int(m.indices.max()) + 1 for m in (cc, pc) if m.indices.size), default=0)
             case_emb = pass_emb = None
-            if model_id is not None:
+            # dim is null exactly when the index was saved without embeddings (semantic_weight=0), even if an
+            # encoder (and so a model id) was attached
+            if model_id is not None and meta.get("dim") is not None:
                 case_emb = np.load(root / _EMB, allow_pickle=False)
                 pass_emb = np.load(root / _PEMB, allow_pickle=False)
             case_cat = pass_cat = None
