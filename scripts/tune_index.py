@@ -14,8 +14,8 @@ Two measures, each on the fixed ``tune`` and ``test`` splits of the file:
   bundled cases are easy to tell apart (``rec`` saturates near 1); this one separates configurations.
 
 Configurations: TF-IDF only (character 1-2-grams, whole texts), e5 only (whole texts), a plain 50/50 mix of
-the raw cosines, ablations of the default, and the default (``yanreform.index.DEFAULT_CONFIG``). ``--grid``
-adds a small sweep over the main weights on the tune split; pick from it only what also holds on test.
+the raw cosines, ablations of the default, and the default (``yanreform.search.index.DEFAULT_CONFIG``).
+``--grid`` adds a small sweep over the main weights on the tune split; pick from it what also holds on test.
 
 The category side uses the shipped tagger, trained on the bundled passages (their profiles are near perfect):
 judge it on ``topic`` and ``hard`` (retrieval-dev passages, never seen by the tagger), not on ``rec``.
@@ -37,7 +37,7 @@ import numpy as np
 
 from yanreform import load_corpus
 from yanreform._resources import corpus_file
-from yanreform.index import CaseIndex
+from yanreform.search.index import CaseIndex
 
 DATA = "retrieval-dev.jsonl"
 

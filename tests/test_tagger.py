@@ -10,10 +10,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from yanreform._lexicon import NOT_QUALIFYING, Lexicon
 from yanreform._resources import corpus_file
 from yanreform.errors import IndexFormatError, InputError, ModelError
-from yanreform.tagger import (
+from yanreform.tagging.lexicon import NOT_QUALIFYING, Lexicon
+from yanreform.tagging.tagger import (
     Evidence,
     Tag,
     Tagger,
@@ -21,8 +21,8 @@ from yanreform.tagger import (
     evaluate_sets,
     expected_calibration_error,
 )
-from yanreform.taxonomy import Taxonomy
-from yanreform.text import normalize
+from yanreform.tagging.taxonomy import Taxonomy
+from yanreform.text.normalize import normalize
 
 # One clear passage per category (written for this test, not copied from the taxonomy or the data).
 CLEAR = {

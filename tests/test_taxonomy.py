@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from yanreform.errors import TaxonomyError
-from yanreform.taxonomy import Category, Taxonomy
+from yanreform.tagging.taxonomy import Category, Taxonomy
 
 CODES = (
     "digitalisation",

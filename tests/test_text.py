@@ -1,4 +1,4 @@
-"""Normalisation for analysis (yanreform.text): folding rules, offset maps, bad input, speed screens."""
+"""Normalisation for analysis (yanreform.text.normalize): folding, offset maps, bad input, speed screens."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from yanreform import _resources
-from yanreform.text import _KEEP, _STABLE, Normalized, normalize, normalize_text
+from yanreform.text.normalize import _KEEP, _STABLE, Normalized, normalize, normalize_text
 
 
 def _check_map(nz: Normalized) -> None:
@@ -230,7 +230,7 @@ def test_large_text_is_fast_and_identity_when_length_kept() -> None:
 def test_marks_in_and_out_of_chinese_context_match_the_per_mark_rule() -> None:
     # _punct replaces every mark and puts back the few outside Chinese context (or, when those are the
     # majority, converts only the ones in context): both must equal the rule read mark by mark.
-    from yanreform.text import _PUNCT_MAP, _RE_PUNCT, _punct
+    from yanreform.text.normalize import _PUNCT_MAP, _RE_PUNCT, _punct
 
     def per_mark(s: str) -> str:
         return _RE_PUNCT.sub(lambda m: _PUNCT_MAP[m.group()], s)
@@ -249,7 +249,7 @@ def test_marks_in_and_out_of_chinese_context_match_the_per_mark_rule() -> None:
 
 def test_supplementary_plane_screen_agrees_with_a_scan() -> None:
     # _has_smp reads the storage width CPython chose for the string instead of scanning it.
-    from yanreform.text import _RE_SMP, _has_smp
+    from yanreform.text.normalize import _RE_SMP, _has_smp
 
     rng = random.Random(3)
     alphabet = ["a", "é", "ÿ", "Ā", "中", "\uffff", "😀", "\U00020000", "\U0010ffff", "\x00"]

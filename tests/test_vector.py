@@ -1,4 +1,4 @@
-"""yanreform.vector: chunked top-k vs its reference, memory bound, errors, ApproxIndex."""
+"""yanreform.search.vector: chunked top-k vs its reference, memory bound, errors, ApproxIndex."""
 
 from __future__ import annotations
 
@@ -11,8 +11,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from yanreform import vector
-from yanreform.vector import ApproxIndex, topk, topk_reference
+from yanreform.search import vector
+from yanreform.search.vector import ApproxIndex, topk, topk_reference
 
 VECTOR_PY = Path(vector.__file__)
 
@@ -475,7 +475,7 @@ def test_vector_imports_nothing_from_yanreform_and_never_torch() -> None:
             for alias in node.names:
                 assert alias.name.split(".")[0] in {"logging", "os", "numpy"}, alias.name
     code = (
-        "import sys, numpy as np, yanreform.vector as v; "
+        "import sys, numpy as np, yanreform.search.vector as v; "
         "v.topk(np.eye(3, dtype=np.float32), np.eye(3, dtype=np.float32), 2); "
         "bad = sorted(m for m in sys.modules if m.split('.')[0] in "
         "{'torch', 'sentence_transformers', 'transformers', 'sklearn', 'usearch', 'faiss'}); "

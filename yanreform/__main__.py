@@ -1,5 +1,5 @@
 """``python -m yanreform`` runs the command line."""
 
-from .cli import main
+from .apps.cli import main
 
 raise SystemExit(main())

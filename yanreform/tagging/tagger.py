@@ -42,8 +42,8 @@ from typing import Any
 
 import numpy as np
 
-from ._lexicon import OUTSIDE, STRONG, Lexicon, Match
-from .errors import IndexFormatError, InputError, ModelError
+from ..errors import IndexFormatError, InputError, ModelError
+from .lexicon import OUTSIDE, STRONG, Lexicon, Match
 from .taxonomy import Category, Taxonomy, _as_taxonomy
 
 __all__ = [
@@ -150,7 +150,7 @@ class TagList(list):  # list[Tag]
 
     def _repr_html_(self) -> str:
         try:
-            from .display import tags_html
+            from ..apps.display import tags_html
         except ImportError:  # display.py is optional for the tagger; fall back to a bare list
             items = "".join(f"<li>{html.escape(t.name)} ({t.code}) {t.score:.2f}</li>" for t in self)
             return f"<ul>{items}</ul>" if items else "<p>(no tag)</p>"
@@ -517,7 +517,7 @@ class Tagger:
     def _get_encoder(self) -> Any:
         enc = self.encoder
         if enc is None:
-            from .embed import Encoder
+            from ..embed.encoder import Encoder
 
             enc = Encoder.default()
         want = getattr(self, "model_id_", None)
@@ -543,7 +543,7 @@ class Tagger:
 
     # -- signals ---------------------------------------------------------------------------------------------
     def _normalize(self, texts: Sequence[str]) -> list[str]:
-        from .text import normalize_text
+        from ..text.normalize import normalize_text
 
         return [normalize_text(t) for t in texts]
 
@@ -737,7 +737,7 @@ class Tagger:
 
     # -- fitting ---------------------------------------------------------------------------------------------
     def _build_prototypes(self, enc: Any, tax: Taxonomy) -> None:
-        from .text import normalize_text
+        from ..text.normalize import normalize_text
 
         rows: list[str] = []
         cats: list[int] = []
@@ -964,7 +964,7 @@ class Tagger:
         need: list[tuple[int, int, int]],
         batch_size: int,
     ) -> None:
-        from .text import normalize_text
+        from ..text.normalize import normalize_text
 
         spans_of: dict[int, list[tuple[int, int]]] = {}
         to_encode: list[str] = []
@@ -1227,7 +1227,7 @@ class Tagger:
         """
         global _DEFAULT
         if _DEFAULT is None:
-            from ._resources import models_dir
+            from .._resources import models_dir
 
             folder = models_dir() / "tagger"
             if not (folder / _JSON).is_file():
@@ -1280,7 +1280,7 @@ def _span_mapper(original: str, norm: str) -> Any:
     """Map half-open spans of the normalised text back to the original (identity when nothing changed)."""
     if original == norm:
         return lambda s, e: (s, e)
-    from .text import normalize
+    from ..text.normalize import normalize
 
     n = normalize(original)
     return n.span

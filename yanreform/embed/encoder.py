@@ -38,8 +38,8 @@ from typing import Any
 
 import numpy as np
 
-from ._resources import cache_dir
-from .errors import ModelError
+from .._resources import cache_dir
+from ..errors import ModelError
 
 __all__ = ["DEFAULT_MODEL_ID", "DEFAULT_PROMPT", "EmbeddingCache", "Encoder"]
 
@@ -69,9 +69,9 @@ def _normalizer():
     different normaliser only changes which entries are hit, never what a hit returns.
     """
     try:
-        from .text import normalize_text
+        from ..text.normalize import normalize_text
     except ModuleNotFoundError as exc:  # pragma: no cover - only while text.py is absent
-        if exc.name != f"{__package__}.text":
+        if exc.name != "yanreform.text.normalize":
             raise
         import unicodedata
 

@@ -43,7 +43,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any, Literal
 
-from .errors import InputError, ParseError
+from ..errors import InputError, ParseError
 
 __all__ = [
     "INPUT_KINDS",
@@ -108,7 +108,7 @@ def decode_bytes(data: bytes, *, where: str = "<bytes>") -> str:
     Line endings are left as they are. Raises :class:`InputError` naming ``where`` (and the line) when no
     encoding fits.
     """
-    from .corpus import decode_collection
+    from ..corpus import decode_collection
 
     try:
         return decode_collection(data, source=where)[0]
@@ -407,7 +407,7 @@ def open_input(
         _check_columns(spec, header, text_column, id_column)
         return InputSource(spec, kind, columns=header, **src_kw)
     if kind == "collection":
-        from .corpus import read_collection
+        from ..corpus import read_collection
 
         corpus = read_collection(p, id_prefix=_id_prefix(p))
         return InputSource(spec, kind, records=_corpus_records(corpus, spec), **src_kw)
@@ -490,7 +490,7 @@ def _docx_records(p: Path, spec: str) -> list[Record]:
     where = f"{spec}:1"
     if not text.strip():
         return [Record(where, None, where, f"empty document ({spec})")]
-    from .corpus import parse_collection
+    from ..corpus import parse_collection
 
     try:
         corpus = parse_collection(text, id_prefix=_id_prefix(p), name=p.stem, source=spec)

@@ -389,7 +389,7 @@ def _check_surrogates(text: str) -> None:
     # tokenizers would fail deep inside on them, so say so here, with the position.
     m = _SURROGATE.search(text)
     if m is not None:
-        from .errors import InputError
+        from ..errors import InputError
 
         raise InputError(
             f"text holds an unpaired surrogate U+{ord(m.group()):04X} at position {m.start()}: not valid "

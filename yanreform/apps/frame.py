@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from .errors import InputError
+from ..errors import InputError
 
 if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
@@ -93,12 +93,12 @@ def tag_frame(
                 f"{what} {col!r} is not a column of the DataFrame (columns: {', '.join(map(repr, cols))})"
             )
     if tagger is None:
-        from .tagger import Tagger
+        from ..tagging.tagger import Tagger
 
         tagger = Tagger.default()
     tax = getattr(tagger, "taxonomy_", None) or getattr(tagger, "taxonomy", None)
     if tax is None or isinstance(tax, str):
-        from .taxonomy import Taxonomy
+        from ..tagging.taxonomy import Taxonomy
 
         tax = Taxonomy.load(tax)
     codes = [c.code for c in tax]

@@ -97,8 +97,8 @@ from os import PathLike
 from pathlib import Path
 from typing import Any, overload
 
-from ._resources import corpus_dir
-from .errors import InputError, ParseError
+from .._resources import corpus_dir
+from ..errors import InputError, ParseError
 
 logger = logging.getLogger("yanreform")
 
@@ -304,9 +304,9 @@ class Corpus:
 def _display(name: str) -> Any:
     """The display function ``name`` if :mod:`yanreform.display` exists and provides it, else None."""
     try:
-        module = importlib.import_module(".display", __package__)
+        module = importlib.import_module("..apps.display", __package__)
     except ModuleNotFoundError as exc:
-        if exc.name != f"{__package__}.display":
+        if exc.name != "yanreform.apps.display":
             raise
         return None
     return getattr(module, name, None)

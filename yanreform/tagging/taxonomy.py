@@ -33,7 +33,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .errors import TaxonomyError
+from ..errors import TaxonomyError
 
 __all__ = ["Category", "Taxonomy", "TaxonomyError"]
 
@@ -167,7 +167,7 @@ class Taxonomy:
             FileNotFoundError: the file does not exist.
         """
         if path is None:
-            from ._resources import model_file
+            from .._resources import model_file
 
             path = model_file("taxonomy.toml")
         p = Path(path)

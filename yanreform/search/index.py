@@ -60,13 +60,13 @@ from typing import TYPE_CHECKING, Any, NamedTuple, overload
 import numpy as np
 import scipy.sparse as sp
 
-from .errors import IndexFormatError, InputError, ModelError
+from ..errors import IndexFormatError, InputError, ModelError
 
 if TYPE_CHECKING:  # pragma: no cover
-    from .corpus import Case, Corpus
-    from .embed import Encoder
-    from .segment import Segmenter
-    from .tagger import Tagger
+    from ..corpus import Case, Corpus
+    from ..embed.encoder import Encoder
+    from ..tagging.tagger import Tagger
+    from ..text.segment import Segmenter
 
 __all__ = ["CaseIndex", "Explanation", "Hit", "HitList", "UnknownCaseError"]
 
@@ -174,7 +174,7 @@ class HitList(list):  # list[Hit]
 
     def _repr_html_(self) -> str:
         try:
-            from .display import hits_html
+            from ..apps.display import hits_html
         except ImportError:  # display.py is optional for the index
             return "<pre>" + "\n".join(map(repr, self)) + "</pre>"
         return hits_html(self)
@@ -216,7 +216,7 @@ class Explanation:
 
 
 def _normalize(text: str) -> str:
-    from .text import normalize_text
+    from ..text.normalize import normalize_text
 
     return normalize_text(text)
 
@@ -530,7 +530,7 @@ class CaseIndex:
         ``ids`` (default: their row numbers as str, continuing the index). Raises InputError for duplicate ids
         (within the batch or against the index) or when ``ids``/``titles`` and texts differ in length.
         """
-        from .corpus import Case
+        from ..corpus import Case
 
         if isinstance(texts_or_corpus, str):
             texts_or_corpus = [texts_or_corpus]
@@ -658,7 +658,7 @@ class CaseIndex:
 
     def _get_encoder(self) -> Encoder:
         if self._encoder is None:
-            from .embed import Encoder
+            from ..embed.encoder import Encoder
 
             enc = Encoder.default()
             if self._model_id is not None and enc.model_id != self._model_id:
@@ -681,7 +681,7 @@ class CaseIndex:
 
     def _get_tagger(self) -> Tagger:
         if self._tagger is None:
-            from .tagger import Tagger
+            from ..tagging.tagger import Tagger
 
             try:
                 self._tagger = Tagger.default()
@@ -701,7 +701,7 @@ class CaseIndex:
 
     def _get_segmenter(self) -> Segmenter:
         if self._segmenter is None:
-            from .segment import Segmenter
+            from ..text.segment import Segmenter
 
             self._segmenter = Segmenter.default()
         return self._segmenter
@@ -723,8 +723,8 @@ class CaseIndex:
             if tok.size:
                 # tokens take the domain IDF (models/idf.txt over jieba's table: mechanisms and programmes
                 # >= 11.5, genre words <= 4): measured better than the index's own IDF on the hard check
-                from ._resources import model_file
-                from .segment import _load_idf
+                from .._resources import model_file
+                from ..text.segment import _load_idf
 
                 table, unknown = _load_idf(str(model_file("idf.txt")))
                 terms = list(self._lex.vocab)
@@ -1045,8 +1045,8 @@ class CaseIndex:
         domain-dictionary term or platform/mechanism name: 1.5) x (1 + ln of the smaller count); words under
         IDF 5 (the genre's boilerplate: 工作, 机制, 案件 ...) are kept only with a bonus.
         """
-        from ._resources import model_file
-        from .segment import _load_idf
+        from .._resources import model_file
+        from ..text.segment import _load_idf
 
         seg = self._get_segmenter()
         toks_a, toks_b = seg.cut_many([ta, tb])
