@@ -52,8 +52,31 @@ def corpus_file(name: str) -> Path:
 
 
 def cache_dir() -> Path:
-    """The user cache directory: ``$YANREFORM_HOME`` or ``~/.cache/yanreform``; created on first use."""
+    """The user cache directory: ``$YANREFORM_HOME`` or ``~/.cache/yanreform``.
+
+    Only computes the path: whoever writes there creates what it needs (:func:`ensure_cache_dir`). Raises
+    InputError, naming the variable, when ``YANREFORM_HOME`` points at something that is not a folder.
+    """
     root = os.environ.get("YANREFORM_HOME")
     p = Path(root).expanduser() if root else Path.home() / ".cache" / "yanreform"
-    p.mkdir(parents=True, exist_ok=True)
+    if p.exists() and not p.is_dir():
+        from .errors import InputError
+
+        where = f"YANREFORM_HOME={root}" if root else str(p)
+        raise InputError(f"{where} is a file, not a folder: point YANREFORM_HOME at a folder to use")
+    return p
+
+
+def ensure_cache_dir(*parts: str) -> Path:
+    """``cache_dir()/parts...``, created (with parents) if absent; InputError naming YANREFORM_HOME if that
+    cannot be done."""
+    p = cache_dir().joinpath(*parts)
+    try:
+        p.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        from .errors import InputError
+
+        raise InputError(
+            f"cannot create {p} ({exc.strerror or exc}); set YANREFORM_HOME to a writable folder"
+        ) from None
     return p

@@ -43,6 +43,9 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+# the vector core's only import from yanreform: the dependency-free error family (same error, same type)
+from ..errors import check_k
+
 __all__ = ["DEFAULT_MEMORY_BUDGET", "ApproxIndex", "topk", "topk_reference"]
 
 logger = logging.getLogger("yanreform.vector")
@@ -89,11 +92,7 @@ def _as_matrix(x: Any, name: str, *, allow_1d: bool) -> tuple[np.ndarray, bool]:
 
 
 def _check_k(k: Any) -> int:
-    if isinstance(k, bool) or not isinstance(k, (int, np.integer)):
-        raise ValueError(f"k must be a positive integer, got {k!r}")
-    if k <= 0:
-        raise ValueError(f"k must be a positive integer, got {k}")
-    return int(k)
+    return check_k(k)
 
 
 def _check_finite(x: np.ndarray, name: str) -> None:
@@ -286,7 +285,8 @@ def _merge(
     counts = np.bincount(rows, minlength=qb)
     if fresh:
         # Nothing to merge with: every row has at least k candidates (first dense chunk).
-        touched, t, run = slice(None), qb, 0
+        touched: slice | np.ndarray = slice(None)
+        t, run = qb, 0
         all_rows, all_s, all_i = rows, cand_s + np.float32(0.0), cand_i
     else:
         touched = np.flatnonzero(counts)
@@ -519,7 +519,7 @@ def topk(
             b_rows, b_cols = ex_rows[in_block] - q0, ex_cols[in_block]
         for lo, hi in _chunks(n, chunk, k_eff, qb):
             c = hi - lo
-            if convert:
+            if c_buf is not None:
                 C = c_buf[:c]
                 np.copyto(C, D[lo:hi], casting="unsafe")
             else:
