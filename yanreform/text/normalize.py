@@ -350,7 +350,7 @@ def _punct(t: str) -> str:
             for c in present:
                 t = t.replace(c, _PUNCT_MAP[c])
             if stay:
-                pieces = []
+                pieces: list[str] = []
                 prev = 0
                 for i in stay:
                     pieces += (t[prev:i], orig[i])

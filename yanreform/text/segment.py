@@ -44,23 +44,28 @@ traditional entries work).
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import os
-import re
-import threading
 from bisect import bisect_right
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from functools import lru_cache
+from collections.abc import Iterable, Mapping, Sequence
 from itertools import accumulate, compress, repeat
-from pathlib import Path
 from typing import Any, Literal, NamedTuple, overload
 
 import numpy as np
 
 from .. import _resources
-from ..errors import InputError, ModelError
+from ..errors import InputError, ModelError, check_batch_size, check_k
+from ._backends import _RE_TAG, _check_word, _make_backend, _rjieba_available, parse_userdict  # noqa: F401
+from ._protect import (  # noqa: F401
+    _NORM_SPACES,
+    _RE_SPACE,
+    _mark_spans,
+    _protect_re,
+    _protect_re_plain,
+    _protect_split_re,
+)
+from .keywords import domain_idf, keyword_candidates
 from .normalize import Normalized, normalize, normalize_text
 from .normalize import _normalize as _normalize_with_map
 
@@ -74,104 +79,6 @@ Backend = Literal["auto", "rjieba", "jieba"]
 # (total ~ 6e7) this sits with common content words: high enough to keep a domain term whole next to its
 # neighbours, low enough not to glue across the boundary of a frequent word.
 DEFAULT_FREQ = 3000
-
-_HAN = "\u4e00-\u9fff"
-# Ideographs jieba-rs treats as Chinese and jieba does not: pre-split as single tokens so the backends agree.
-_RARE_HAN = "\u3400-\u4dbf\u9fd6-\u9fff\uf900-\ufaff\U00020000-\U0003134f"
-_OPERAND = r"(?:[0-9]+|[Nn])"
-_UNITS = (
-    "人次|件次|户次|万元|亿元|平方米|公里|小时|分钟|周岁|年级|人(?!民)|个|件|名|次|项|家|条|起|元|户|份|场|期|"
-    "批|类|种|支|组|位|天|年|倍|吨|亩|米|篇|本|台|辆|套|座|宗|笔|例|遍|轮|届|张|页|岁|万|亿|%|‰"
-)
-_DATE = (
-    r"(?<![0-9A-Za-z.])(?:[0-9]{4}年(?:[0-9]{1,2}月(?:[0-9]{1,2}[日号])?|度)?"
-    r"|[0-9]{1,2}月(?:份|[0-9]{1,2}[日号])?"
-    r"|[0-9]{4}[-/.][0-9]{1,2}[-/.][0-9]{1,2}(?![0-9]))"
-    r"|[〇零一二三四五六七八九]{4}年"
-)
-_FORMULA = (
-    rf"(?<![0-9A-Za-z+×*])(?:{_OPERAND}(?:[+×xX*]{_OPERAND})+(?:\+[{_HAN}]{{2}})?"
-    rf"|{_OPERAND}\+[{_HAN}]{{2}})(?![0-9A-Za-z+×*])"
-)
-_COUNT = rf"(?<![0-9A-Za-z.])[0-9]+(?:\.[0-9]+)?[余多]?(?:[万亿千百]余?)?(?:{_UNITS})"
-# Latin/digit runs joined by . _ - (URLs, versions, COVID-19): jieba splits them at the joiners, jieba-rs
-# keeps
-# them whole; we keep them whole for both.
-_LATIN = r"(?<![A-Za-z0-9])[A-Za-z0-9]+(?:[._\-][A-Za-z0-9]+)+%?"
-# What may sit inside a protected quoted name: no quotes, whitespace, sentence punctuation or brackets.
-_QUOTE_INNER = r"[^“”‘’\s，。、；：！？,;:!?（）()《》【】\[\]]"
-
-
-_CN_DIGITS = "〇零一二三四五六七八九"
-
-
-@lru_cache(maxsize=8)
-def _protect_re(quote_max_len: int) -> re.Pattern[str]:
-    """The protected-span pattern (same language as _DATE, _FORMULA, _COUNT, _LATIN and quoted names).
-
-    Written as ``[first characters](?:rest of each alternative)``, each rest re-checking its first character
-    with a lookbehind: a pattern that starts with a character class lets the regex engine skip straight to
-    candidate positions (about 5x faster on Chinese text than the plain alternation of lookbehind-led
-    patterns). Each alternative ends in an empty named group, so ``match.lastgroup`` says which kind matched.
-    """
-    rests = []
-    first = "0-9A-Za-z" + _CN_DIGITS + _RARE_HAN
-    if quote_max_len > 0:
-        inner = f"{_QUOTE_INNER}{{1,{quote_max_len}}}"
-        rests += [f"(?<=“){inner}”(?P<q1>)", f"(?<=‘){inner}’(?P<q2>)"]
-        first = "“‘" + first
-    not_after = "(?<![0-9A-Za-z.].)"
-    rests += [
-        # dates: 2023年11月17日, 2023年度, 11月17日, 11月份, 2023-11-17
-        rf"(?<=[0-9]){not_after}(?:[0-9]{{3}}年(?:[0-9]{{1,2}}月(?:[0-9]{{1,2}}[日号])?|度)?"
-        rf"|[0-9]?月(?:份|[0-9]{{1,2}}[日号])?|[0-9]{{3}}[-/.][0-9]{{1,2}}[-/.][0-9]{{1,2}}(?![0-9]))(?P<d>)",
-        rf"(?<=[{_CN_DIGITS}])[{_CN_DIGITS}]{{3}}年(?P<d2>)",
-        # formulas: 1+3+11, 4×3, 1+1+N, N+辅助
-        rf"(?<=[0-9Nn])(?<![0-9A-Za-z+×*].)(?:(?<=[0-9])[0-9]*)?"
-        rf"(?:(?:[+×xX*]{_OPERAND})+(?:\+[{_HAN}]{{2}})?|\+[{_HAN}]{{2}})(?![0-9A-Za-z+×*])(?P<f>)",
-        # counts: 556个, 370余件, 3.5亿元, 100%
-        rf"(?<=[0-9]){not_after}[0-9]*(?:\.[0-9]+)?[余多]?(?:[万亿千百]余?)?(?:{_UNITS})(?P<c>)",
-        # joined latin/digit runs: www.court.gov.cn, COVID-19
-        r"(?<=[A-Za-z0-9])(?<![A-Za-z0-9].)[A-Za-z0-9]*(?:[._\-][A-Za-z0-9]+)+%?(?P<w>)",
-        # ideographs only jieba-rs knows: one token each
-        rf"(?<=[{_RARE_HAN}])(?P<r>)",
-    ]
-    return re.compile(f"[{first}](?:{'|'.join(rests)})")
-
-
-@lru_cache(maxsize=8)
-def _protect_split_re(quote_max_len: int, newline: bool = False) -> re.Pattern[str]:
-    """:func:`_protect_re` without its marker groups and with one group around the whole, for ``re.split``.
-
-    ``newline=True`` also splits off every newline as a span of its own (batches use it to find the text
-    separators in the same pass; no other span holds or starts with a newline, so the others are unchanged).
-    """
-    pattern = re.sub(r"\(\?P<\w+>\)", "", _protect_re(quote_max_len).pattern)
-    if newline:
-        assert pattern.startswith("[") and "](?:" in pattern
-        pattern = "[\n" + pattern[1:].replace("](?:", "](?:(?<=\n)|", 1)
-    return re.compile("(" + pattern + ")")
-
-
-def _protect_re_plain(quote_max_len: int) -> re.Pattern[str]:
-    """Readable (slower) equivalent of :func:`_protect_re`; tests hold the two equal."""
-    parts = []
-    if quote_max_len > 0:
-        inner = f"{_QUOTE_INNER}{{1,{quote_max_len}}}"
-        parts.append(f"“{inner}”|‘{inner}’")
-    parts += [_DATE, _FORMULA, _COUNT, _LATIN, f"[{_RARE_HAN}]"]
-    return re.compile("|".join(f"(?:{p})" for p in parts))
-
-
-# What a quoted name becomes in the text given to the backend: its quotes around one NUL marker.
-_QUOTED_MARK = {"“": "“\x00”", "‘": "‘\x00’"}
-_RE_DATE_OR_COUNT = re.compile(f"(?:{_DATE}|{_COUNT})")
-# The only whitespace characters normalised text can hold besides the newline (tests check every code point).
-_NORM_SPACES = " \t\r\u1680\u2028\u2029"
-_RE_SPACE = re.compile(r"\s")
-_RE_NUMBERISH = re.compile(r"[0-9.,%‰]+")
-_RE_WORDCHAR = re.compile(r"[^\W_]")  # a letter, digit or ideograph
-_RE_TAG = re.compile(r"[A-Za-z]{1,8}")
 
 
 class Token(NamedTuple):
@@ -187,202 +94,6 @@ class Token(NamedTuple):
     norm: str
     start: int
     end: int
-
-
-def _mark_spans(parts: list[str]) -> tuple[str, list[str]]:
-    """``(text for the backend, tokens to put back)`` from ``[gap, span, gap, ..., gap]`` split parts.
-
-    Each span becomes one NUL marker; a quoted name keeps its quotes around the marker and puts back only the
-    name (see :meth:`Segmenter._cut_norm`). Modifies ``parts``.
-    """
-    spans = parts[1::2]
-    # Quoted names are the only spans starting with a character in U+2018..U+201C (“ or ‘).
-    quoted = [i for i, p in enumerate(spans) if "\u2018" <= p < "\u201d"]
-    if not quoted:
-        return "\x00".join(parts[0::2]), spans
-    marks = ["\x00"] * len(spans)
-    for i in quoted:
-        p = spans[i]
-        marks[i] = _QUOTED_MARK[p[0]]
-        spans[i] = p[1:-1]
-    parts[1::2] = marks
-    return "".join(parts), spans
-
-
-# --------------------------------------------------------------------------------------------------- backends
-
-
-class _RjiebaBackend:
-    name = "rjieba"
-
-    def __init__(self) -> None:
-        import rjieba
-
-        self._jb = rjieba.Jieba()
-        # HMM on, as in the reference (rjieba's default); bound directly: this is the hot call.
-        self.cut: Callable[[str], list[str]] = self._jb.cut
-
-    def add_word(self, word: str, freq: int, tag: str | None) -> None:
-        self._jb.add_word(word, freq, tag)
-
-    def suggest_freq(self, word: str) -> int:
-        return int(self._jb.suggest_freq(word))
-
-
-@contextlib.contextmanager
-def _quiet_jieba() -> Iterator[None]:
-    """Silence jieba's DEBUG chatter to stderr while loading, restoring its logger level afterwards."""
-    jlog = logging.getLogger("jieba")
-    old = jlog.level
-    jlog.setLevel(logging.WARNING)
-    try:
-        yield
-    finally:
-        jlog.setLevel(old)
-
-
-class _JiebaBackend:
-    name = "jieba"
-
-    def __init__(self) -> None:
-        import jieba  # its import sets the "jieba" logger to DEBUG, so silence only after importing
-
-        with _quiet_jieba():
-            tk = jieba.Tokenizer()
-            # jieba writes its prefix-dictionary cache to the system temp dir by default; keep it with ours.
-            tk.tmp_dir = str(_resources.cache_dir())
-            tk.initialize()
-        self._tk = tk
-
-    def cut(self, text: str) -> list[str]:
-        return self._tk.lcut(text, HMM=True)
-
-    def add_word(self, word: str, freq: int, tag: str | None) -> None:
-        # Same effect as jieba's add_word, except that re-adding a known word replaces its count in the total
-        # instead of adding to it: that is what jieba-rs does, and the total enters every path probability.
-        tk = self._tk
-        old = tk.FREQ.get(word, 0)
-        tk.FREQ[word] = freq
-        tk.total += freq - old
-        if tag:
-            tk.user_word_tag_tab[word] = tag
-        for i in range(1, len(word)):
-            tk.FREQ.setdefault(word[:i], 0)
-
-    def suggest_freq(self, word: str) -> int:
-        return int(self._tk.suggest_freq(word, False))
-
-
-def _rjieba_available() -> bool:
-    try:
-        import rjieba  # noqa: F401
-    except ImportError:
-        return False
-    return True
-
-
-def _make_backend(backend: str) -> _RjiebaBackend | _JiebaBackend:
-    if backend == "auto":
-        backend = "rjieba" if _rjieba_available() else "jieba"
-    if backend == "rjieba":
-        try:
-            return _RjiebaBackend()
-        except ImportError as exc:
-            raise ModelError(
-                "backend='rjieba' needs the rjieba package (pip install rjieba); "
-                "use backend='jieba' or 'auto'"
-            ) from exc
-    if backend == "jieba":
-        return _JiebaBackend()
-    raise InputError(f"backend must be 'auto', 'rjieba' or 'jieba', not {backend!r}")
-
-
-# ------------------------------------------------------------------------------------------------
-# dictionaries
-
-
-def parse_userdict(path: str | os.PathLike[str]) -> list[tuple[str, int | None, str | None]]:
-    """Read a dictionary file into ``(word, freq or None, tag or None)`` entries (format in the module doc).
-
-    Raises InputError naming the file and line for a malformed line, FileNotFoundError if the file is absent.
-    """
-    p = Path(path)
-    raw = p.read_bytes()
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise InputError(f"{p}: dictionary is not UTF-8 ({exc})") from exc
-    entries: list[tuple[str, int | None, str | None]] = []
-    for lineno, line in enumerate(text.splitlines(), 1):
-        line = line.strip()
-        if not line or line.startswith("#"):
-            continue
-        parts = line.split()
-        word, rest = parts[0], parts[1:]
-        freq: int | None = None
-        tag: str | None = None
-        if rest and rest[0].isdigit():
-            freq = int(rest.pop(0))
-            if freq <= 0:
-                raise InputError(
-                    f"{p}:{lineno}: frequency must be a positive integer, got {freq} in {line!r}"
-                )
-        if rest and _RE_TAG.fullmatch(rest[0]):
-            tag = rest.pop(0)
-        if rest:
-            raise InputError(
-                f"{p}:{lineno}: expected 'word [freq] [tag]' (freq a positive integer, tag letters), "
-                f"got {line!r}"
-            )
-        entries.append((word, freq, tag))
-    return entries
-
-
-def _check_word(word: Any, where: str) -> str:
-    if not isinstance(word, str):
-        raise TypeError(f"{where} must be str, not {type(word).__name__}")
-    norm = normalize_text(word).strip()
-    if not norm:
-        raise InputError(f"{where}: empty word")
-    if any(ch.isspace() for ch in norm):
-        raise InputError(f"{where}: a dictionary word cannot contain whitespace: {word!r}")
-    return norm
-
-
-@lru_cache(maxsize=4)
-def _load_idf(path: str) -> tuple[Mapping[str, float], float]:
-    """Base IDF (jieba's general-news table) overlaid with the domain table; returns (idf, default idf)."""
-    import jieba
-
-    idf: dict[str, float] = {}
-    base = Path(jieba.__file__).parent / "analyse" / "idf.txt"
-    for line in base.read_text(encoding="utf-8").splitlines():
-        w, _, v = line.partition(" ")
-        if v:
-            idf[w] = float(v)
-    values = sorted(idf.values())
-    # Unknown words (often HMM-found fragments) get the lower quartile, below the domain terms' floor of 11.5.
-    default = values[len(values) // 4] if values else 10.0
-    for lineno, line in enumerate(Path(path).read_text(encoding="utf-8-sig").splitlines(), 1):
-        line = line.strip()
-        if not line or line.startswith("#"):
-            continue
-        parts = line.split()
-        try:
-            idf[parts[0]] = float(parts[1])
-        except (IndexError, ValueError) as exc:
-            raise InputError(f"{path}:{lineno}: expected 'word idf', got {line!r}") from exc
-    return idf, default
-
-
-@lru_cache(maxsize=4)
-def _load_stopwords(path: str) -> frozenset[str]:
-    words = set()
-    for line in Path(path).read_text(encoding="utf-8-sig").splitlines():
-        line = line.strip()
-        if line and not line.startswith("#"):
-            words.add(normalize_text(line))
-    return frozenset(words)
 
 
 # ------------------------------------------------------------------------------------------- parallel batches
@@ -460,20 +171,13 @@ class Segmenter:
 
     # -------------------------------------------------------------------- configuration
 
-    _DEFAULT: Segmenter | None = None
-    _DEFAULT_LOCK = threading.Lock()
-
     @classmethod
     def default(cls) -> Segmenter:
-        """One shared default ``Segmenter()`` (created on first call).
+        """The process-wide shared segmenter with the bundled dictionary (built once; do not add words to it:
+        make your own ``Segmenter(words=...)``)."""
+        from .._defaults import default_segmenter
 
-        Treat it as read-only: add words to your own instance instead.
-        """
-        if cls._DEFAULT is None:
-            with cls._DEFAULT_LOCK:
-                if cls._DEFAULT is None:
-                    cls._DEFAULT = cls()
-        return cls._DEFAULT
+        return default_segmenter()
 
     @property
     def backend(self) -> str:
@@ -603,10 +307,17 @@ class Segmenter:
             raise TypeError(f"text must be str, not {type(text).__name__}")
         if not text:
             return []
-        nz = normalize(text)
+        return self.tokenize_normalized(normalize(text))
+
+    def tokenize_normalized(self, nz: Normalized) -> list[Token]:
+        """:meth:`tokenize` for a text already normalised (``nz = yanreform.text.normalize(text)``): the
+        tokens of ``nz.text`` with offsets into ``nz.original``. Normalises nothing again."""
+        text = nz.original
         toks = self._cut_norm(nz.text)
+        if not toks:
+            return []
         ends = list(accumulate(map(len, toks)))
-        if not ends or ends[-1] != len(nz.text):  # pragma: no cover - would be a backend bug
+        if ends[-1] != len(nz.text):  # pragma: no cover - would be a backend bug
             raise ModelError(
                 f"{self.backend} tokens do not cover the text ({ends[-1:]} of {len(nz.text)} chars)"
             )
@@ -624,6 +335,26 @@ class Segmenter:
         if nz.text == text:  # nothing normalised (plain simplified text): share strings, halve allocations
             return [new(Token, (w, w, s, e)) for w, s, e in zip(toks, starts, ends, strict=True)]
         return [new(Token, (text[s:e], w, s, e)) for w, s, e in zip(toks, starts, ends, strict=True)]
+
+    def cut_normalized(self, norm_text: str) -> list[str]:
+        """:meth:`cut` for a text that is already normalised (``normalize_text`` output): no second pass."""
+        toks = self._cut_norm(norm_text) if norm_text else []
+        if _RE_SPACE.search(norm_text) is None:
+            return toks
+        return [w for w in toks if not w.isspace()]
+
+    def cut_many_normalized(self, norm_texts: Sequence[str], *, batch_size: int = 256) -> list[list[str]]:
+        """:meth:`cut_many` for already normalised texts (in process, in batches): no second normalisation."""
+        check_batch_size(batch_size)
+        out: list[list[str]] = []
+        for i in range(0, len(norm_texts), batch_size):
+            out += self._cut_batch(list(norm_texts[i : i + batch_size]), normalized=True)
+        return out
+
+    def segmentation(self, norm_text: str) -> list[str]:
+        """The backend tokens of a normalised text, whitespace tokens included: their lengths add up to
+        ``len(norm_text)``, so cumulative lengths are token boundaries in the normalised text."""
+        return self._cut_norm(norm_text) if norm_text else []
 
     def normalize(self, text: str) -> Normalized:
         """The :func:`yanreform.text.normalize` result this segmenter cuts (for callers mapping offsets)."""
@@ -644,19 +375,17 @@ class Segmenter:
             raise TypeError(f"texts[{i}] must be str, not {type(t).__name__}")
         if not isinstance(n_jobs, int) or n_jobs == 0 or n_jobs < -1:
             raise InputError(f"n_jobs must be a positive int or -1, got {n_jobs!r}")
-        if not isinstance(batch_size, int) or batch_size < 1:
-            raise InputError(f"batch_size must be a positive int, got {batch_size!r}")
+        check_batch_size(batch_size)
         if n_jobs == -1:
             n_jobs = os.cpu_count() or 1
+        out: list[list[str]] = []
         if n_jobs == 1 or len(items) <= batch_size:
-            out = []
             for i in range(0, len(items), batch_size):
                 out += self._cut_batch(items[i : i + batch_size])
             return out
         from concurrent.futures import ProcessPoolExecutor
 
         batches = [items[i : i + batch_size] for i in range(0, len(items), batch_size)]
-        out: list[list[str]] = []
         with ProcessPoolExecutor(
             max_workers=min(n_jobs, len(batches)), initializer=_worker_init, initargs=(self.__getstate__(),)
         ) as ex:
@@ -664,7 +393,7 @@ class Segmenter:
                 out += res
         return out
 
-    def _cut_batch(self, texts: list[str]) -> list[list[str]]:
+    def _cut_batch(self, texts: list[str], normalized: bool = False) -> list[list[str]]:
         """:meth:`cut` for a batch in one pass: the texts joined by newlines are normalised and cut together.
 
         Equivalent to cutting each text on its own because a newline is a hard boundary for every step: no
@@ -677,8 +406,11 @@ class Segmenter:
         """
         joined = "\n".join(texts)
         if len(texts) < 2 or ("\r" in joined and any(t.endswith("\r") for t in texts)):
-            return [self.cut(t) for t in texts]
-        t, starts, _ = _normalize_with_map(joined, want_map=True)
+            return [self.cut_normalized(t) if normalized else self.cut(t) for t in texts]
+        if normalized:
+            t, starts = joined, None
+        else:
+            t, starts, _ = _normalize_with_map(joined, want_map=True)
         n = len(texts)
         if t.count("\n") == n - 1:
             # Common case: the only newlines are the separators (no normalisation step makes or removes one).
@@ -724,7 +456,7 @@ class Segmenter:
         for sep in [*seps, len(t)]:
             j = bisect_right(tok_ends, sep) if sep < len(t) else len(toks)  # the separator token
             if j < len(toks) and toks[j] != "\n":  # pragma: no cover - invariant failed: be correct, not fast
-                return [self.cut(x) for x in texts]
+                return [self.cut_normalized(x) if normalized else self.cut(x) for x in texts]
             # only texts with whitespace inside need their tokens filtered (a pass over tokens is not free)
             out.append(
                 toks[prev:j]
@@ -737,17 +469,8 @@ class Segmenter:
 
     # -------------------------------------------------------------------- keywords
 
-    def _keyword_candidates(self, tokens: Iterable[str]) -> Iterator[str]:
-        stop = _load_stopwords(str(_resources.model_file("stopwords.txt")))
-        for w in tokens:
-            if len(w) < 2 or w in stop or not _RE_WORDCHAR.search(w):
-                continue
-            if _RE_NUMBERISH.fullmatch(w) or _RE_DATE_OR_COUNT.fullmatch(w):
-                continue
-            yield w
-
     @overload
-    def keywords(self, text_or_texts: str, k: int = 10) -> list[tuple[str, float]]: ...
+    def keywords(self, text_or_texts: str, k: int = 10) -> list[tuple[str, float]]: ...  # type: ignore[overload-overlap]
     @overload
     def keywords(self, text_or_texts: Sequence[str], k: int = 10) -> list[list[tuple[str, float]]]: ...
 
@@ -762,8 +485,7 @@ class Segmenter:
         punctuation, numbers, dates and counts. Ties keep first-occurrence order. Raises TypeError for a
         non-str text, InputError if ``k`` is not a positive int.
         """
-        if isinstance(k, bool) or not isinstance(k, int) or k < 1:
-            raise InputError(f"k must be a positive int, got {k!r}")
+        check_k(k)
         if isinstance(text_or_texts, str):
             return self._keywords(text_or_texts, k)
         if text_or_texts is None or isinstance(text_or_texts, bytes):
@@ -776,10 +498,10 @@ class Segmenter:
 
     def _keywords(self, text_or_tokens: str | list[str], k: int) -> list[tuple[str, float]]:
         toks = self.cut(text_or_tokens) if isinstance(text_or_tokens, str) else text_or_tokens
-        cands = list(self._keyword_candidates(toks))
+        cands = list(keyword_candidates(toks))
         if not cands:
             return []
-        idf, default = _load_idf(str(_resources.model_file("idf.txt")))
+        idf, default = domain_idf()
         counts = Counter(cands)  # insertion order = first occurrence, so sorted() keeps ties in text order
         total = len(cands)
         scored = [(w, c / total * idf.get(w, default)) for w, c in counts.items()]
