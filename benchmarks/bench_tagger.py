@@ -64,7 +64,7 @@ def main(argv: list[str] | None = None) -> int:
 
     from yanreform._resources import models_dir
     from yanreform.embed.encoder import Encoder
-    from yanreform.tagging.tagger import Tagger, evaluate_sets
+    from yanreform.tagging import Tagger, evaluate_sets
     from yanreform.tagging.taxonomy import Taxonomy
     from yanreform.text.normalize import normalize_text
 

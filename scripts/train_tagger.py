@@ -38,7 +38,7 @@ import numpy as np
 from yanreform import load_corpus
 from yanreform._resources import corpus_file, models_dir
 from yanreform.embed.encoder import Encoder
-from yanreform.tagging.tagger import EvalReport, Tagger, evaluate_sets, expected_calibration_error
+from yanreform.tagging import EvalReport, Tagger, evaluate_sets, expected_calibration_error
 
 
 def load_stress() -> list[dict]:

@@ -8,8 +8,10 @@ simplified form; evidence spans are mapped back to the original string with
 
 Within one category a match contained in a longer match of the same category is dropped (``智慧`` inside
 ``智慧法院`` counts once), so nested seeds do not inflate the counts. A seed inside a *non-qualifying phrase*
-of its category (:data:`NOT_QUALIFYING`: ``智慧`` in ``凝聚智慧``, ``监督`` in ``第三方监督评估``, ``联建`` in
-``党建联建``) is dropped too: those are the senses corpus/LABELLING.md rules out.
+of its category (the category's ``not_qualifying`` list in the taxonomy: ``智慧`` in ``凝聚智慧``, ``监督`` in
+``第三方监督评估``, ``联建`` in ``党建联建``) is dropped too: those are the senses corpus/LABELLING.md rules
+out. The taxonomy's ``[outside] terms`` (练兵, 表彰, 党建 ...) are reported as matches of category
+:data:`OUTSIDE`.
 """
 
 from __future__ import annotations
@@ -21,48 +23,15 @@ from typing import Any, NamedTuple
 import ahocorasick
 import numpy as np
 
+from ..text.normalize import normalize_text
 from .taxonomy import Taxonomy
 
-__all__ = ["NOT_QUALIFYING", "OUTSIDE", "OUTSIDE_TERMS", "Lexicon", "Match", "fold_ascii"]
+__all__ = ["OUTSIDE", "STRONG", "WEAK", "Lexicon", "Match", "fold_ascii"]
 
 STRONG, WEAK = 0, 1
 _MASK = 2  # payload kind of a non-qualifying phrase (never returned as a match)
 #: ``Match.category`` of an outside-work cue (not a taxonomy category).
 OUTSIDE = -1
-
-#: Cues of work outside any reform category (training and drills, contests, awards, Party building and
-#: meetings, funding and equipment, structure and staffing, team discipline). A passage built around them
-#: usually gets no tag even when it mentions a category word ("调解技能比武", "信息化经费"); the tagger learns
-#: how much they weigh against the seeds.
-# fmt: off
-OUTSIDE_TERMS: tuple[str, ...] = (
-    "练兵", "大练兵", "比武", "竞赛", "技能大赛", "演练", "实战化训练", "轮训", "培训班", "业务培训",
-    "荣获", "称号", "表彰", "先进集体", "先进个人", "荣立", "一等功", "二等功", "三等功", "集体功",
-    "评选", "获评", "被评为", "党建", "党组会议", "党组", "主题教育", "理论学习", "中心组", "党课",
-    "党支部", "经费", "预算", "专项资金", "资金保障", "拨付", "装备", "购置", "采购", "编制",
-    "招录", "员额", "内设机构", "机构改革", "人员调配", "队伍建设", "从严治警", "作风建设", "纪律教育",
-    "教育整顿", "导师制", "述职", "工作总结", "部署会", "推进会", "会议精神",
-)
-
-#: Non-qualifying senses, per category code: a seed or weak seed of that category lying inside one of these
-#: phrases is not evidence for it (corpus/LABELLING.md, sections 2-3: metaphorical 智慧/生态, slogans of
-#: cooperation, Party-building links and joint drills, third-party evaluation of a company's compliance,
-#: contests with a mediation event). Codes missing from a user's taxonomy are ignored.
-NOT_QUALIFYING: dict[str, tuple[str, ...]] = {
-    "digitalisation": (
-        "凝聚智慧", "汇聚智慧", "集聚智慧", "群众智慧", "干警智慧", "各方智慧", "智慧和力量", "智慧与力量",
-        "智慧与担当", "智慧和担当", "贡献智慧", "中国智慧", "法治智慧", "练兵平台", "比武平台", "党建平台",
-        "交流平台", "培训平台",
-    ),
-    "coordination": (
-        "党建联建", "党建联盟", "联学联建", "结对共建", "支部共建", "联合演练", "协同作战能力", "沟通协调",
-        "密切配合", "形成合力", "加强协作", "强化协作", "加强部门协作", "强化部门协作", "协调发展",
-    ),
-    "supervision": ("第三方监督评估", "第三方监督", "接受监督", "警容风纪", "绩效考核", "年度考核"),
-    "dispute_resolution": ("调解技能", "模拟调解", "调解员技能"),
-    "ecological_protection": ("法治生态", "政治生态", "营商生态", "生态检察模式", "绿色低碳", "绿色智造"),
-}
-# fmt: on
 
 # Lower-casing only ASCII keeps the string length (str.lower() can change it, e.g. "İ"): offsets stay valid.
 _ASCII_LOWER = {c: c + 32 for c in range(ord("A"), ord("Z") + 1)}
@@ -73,10 +42,8 @@ def fold_ascii(text: str) -> str:
     return text.translate(_ASCII_LOWER)
 
 
-def _normalize_text(text: str) -> str:
-    from ..text.normalize import normalize_text
-
-    return fold_ascii(normalize_text(text))
+def _key(term: str) -> str:
+    return fold_ascii(normalize_text(term)).strip()
 
 
 class Match(NamedTuple):
@@ -84,7 +51,7 @@ class Match(NamedTuple):
 
     start: int
     end: int
-    category: int  # index into the taxonomy's categories
+    category: int  # index into the taxonomy's categories, or OUTSIDE
     kind: int  # STRONG (seed) or WEAK (weak seed)
     term: str  # the seed as written in the taxonomy
 
@@ -113,26 +80,21 @@ def _unmasked(raw: list[Match], masks: list[tuple[int, int, int]]) -> list[Match
 
 
 class Lexicon:
-    """All seeds of a taxonomy in one Aho-Corasick automaton.
+    """All seeds, non-qualifying phrases and outside cues of a taxonomy in one Aho-Corasick automaton.
 
     Args:
-        taxonomy: the categories whose ``seeds``/``weak_seeds`` are matched.
-        outside_terms: cues of out-of-taxonomy work, reported with ``category == OUTSIDE``.
+        taxonomy: the categories whose ``seeds``/``weak_seeds``/``not_qualifying`` are matched, and whose
+            ``outside_terms`` are reported with ``category == OUTSIDE``.
     """
 
-    def __init__(
-        self,
-        taxonomy: Taxonomy,
-        outside_terms: Sequence[str] = OUTSIDE_TERMS,
-        not_qualifying: dict[str, tuple[str, ...]] | None = None,
-    ) -> None:
+    def __init__(self, taxonomy: Taxonomy) -> None:
         self.taxonomy = taxonomy
         self.n_categories = len(taxonomy)
         entries: dict[str, list[tuple[int, int, str]]] = {}
         for ci, cat in enumerate(taxonomy):
             for kind, terms in ((STRONG, cat.seeds), (WEAK, cat.weak_seeds)):
                 for term in terms:
-                    key = _normalize_text(term).strip()
+                    key = _key(term)
                     if not key:
                         continue
                     payload = entries.setdefault(key, [])
@@ -141,19 +103,15 @@ class Lexicon:
                         continue
                     payload[:] = [p for p in payload if not (p[0] == ci and kind == STRONG)]
                     payload.append((ci, kind, term))
-        for term in outside_terms:
-            key = _normalize_text(term).strip()
+        for term in taxonomy.outside_terms:
+            key = _key(term)
             if key:
                 entries.setdefault(key, []).append((OUTSIDE, STRONG, term))
-        masks = NOT_QUALIFYING if not_qualifying is None else not_qualifying
-        codes = {c.code: ci for ci, c in enumerate(taxonomy)}
-        for code, phrases in masks.items():
-            if code not in codes:
-                continue
-            for term in phrases:
-                key = _normalize_text(term).strip()
+        for ci, cat in enumerate(taxonomy):
+            for term in cat.not_qualifying:
+                key = _key(term)
                 if key:
-                    entries.setdefault(key, []).append((codes[code], _MASK, term))
+                    entries.setdefault(key, []).append((ci, _MASK, term))
         self._automaton: Any = ahocorasick.Automaton()
         for key, payload in entries.items():
             self._automaton.add_word(key, (len(key), tuple(payload)))
@@ -168,6 +126,8 @@ class Lexicon:
         """
         raw: list[Match] = []
         masks: list[tuple[int, int, int]] = []
+        if not self.n_terms:
+            return raw
         for end_idx, (length, payload) in self._automaton.iter(fold_ascii(norm_text)):
             start = end_idx + 1 - length
             for ci, kind, term in payload:

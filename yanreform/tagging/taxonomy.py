@@ -12,10 +12,12 @@ The schema::
     definition_en = "..."
     seeds = ["..."]                   # required, non-empty: lexicon terms
     weak_seeds = ["..."]              # optional weaker cues
+    not_qualifying = ["..."]          # optional: phrases in which a seed is not evidence (凝聚智慧 for 智慧)
     exemplars = ["..."]               # optional exemplar sentences
     [outside]                         # optional: work outside the taxonomy that must get no tag
     definition = "..."
     exemplars = ["..."]
+    terms = ["..."]                   # optional cues of outside work (练兵, 表彰, 党建 ...)
 
 A malformed file raises :class:`~yanreform.errors.TaxonomyError` whose message names the file, the line
 and the field at fault.
@@ -48,8 +50,11 @@ _CATEGORY_KEYS = (
     "definition_en",
     "seeds",
     "weak_seeds",
+    "not_qualifying",
     "exemplars",
 )
+# keys written by to_dict only when non-empty: taggers saved before they existed keep their taxonomy hash
+_OPTIONAL_KEYS = ("not_qualifying",)
 _HEADER_RE = re.compile(r"^\s*\[\[\s*category\s*\]\]")
 _TABLE_RE = re.compile(r"^\s*\[")
 _TOML_POS_RE = re.compile(r"\(at line (\d+), column (\d+)\)")
@@ -66,6 +71,8 @@ class Category:
         seeds: lexicon terms whose presence is strong evidence (simplified script; matched on
             normalised text).
         weak_seeds: weaker cues (counted as a separate, lower-weight feature).
+        not_qualifying: phrases in which a seed or weak seed of this category is not evidence for it (the
+            senses the annotation guide rules out: 智慧 in 凝聚智慧, 联建 in 党建联建).
         exemplars: exemplar sentences, used as semantic prototypes and as evidence.
     """
 
@@ -77,12 +84,14 @@ class Category:
     seeds: tuple[str, ...] = ()
     weak_seeds: tuple[str, ...] = ()
     exemplars: tuple[str, ...] = ()
+    not_qualifying: tuple[str, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
-        """Plain-JSON form (tuples become lists)."""
+        """Plain-JSON form (tuples become lists; empty optional fields left out)."""
         return {
             k: (list(v) if isinstance(v, tuple) else v)
             for k, v in ((k, getattr(self, k)) for k in _CATEGORY_KEYS)
+            if not (k in _OPTIONAL_KEYS and not v)
         }
 
 
@@ -98,6 +107,7 @@ class Taxonomy:
     outside_definition: str = ""
     outside_exemplars: tuple[str, ...] = ()
     version: int = 1
+    outside_terms: tuple[str, ...] = ()
     source: str | None = field(default=None, compare=False)
 
     def __post_init__(self) -> None:
@@ -147,7 +157,11 @@ class Taxonomy:
         return {
             "version": self.version,
             "category": [c.to_dict() for c in self.categories],
-            "outside": {"definition": self.outside_definition, "exemplars": list(self.outside_exemplars)},
+            "outside": {
+                "definition": self.outside_definition,
+                "exemplars": list(self.outside_exemplars),
+                **({"terms": list(self.outside_terms)} if self.outside_terms else {}),
+            },
         }
 
     @property
@@ -194,6 +208,37 @@ class Taxonomy:
                 where = f"line {text.count(chr(10)) + 1}"  # "at end of document"
             raise TaxonomyError(f"{src}, {where}: invalid TOML: {msg}") from exc
         return _from_data(data, text, src)
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any], *, source: str | None = None) -> Taxonomy:
+        """The taxonomy of a :meth:`to_dict` form (as saved with a tagger). Raises TaxonomyError if
+        malformed."""
+        try:
+            cats = tuple(
+                Category(
+                    code=c["code"],
+                    name=c["name"],
+                    name_en=c.get("name_en", ""),
+                    definition=c.get("definition", ""),
+                    definition_en=c.get("definition_en", ""),
+                    seeds=tuple(c.get("seeds", ())),
+                    weak_seeds=tuple(c.get("weak_seeds", ())),
+                    exemplars=tuple(c.get("exemplars", ())),
+                    not_qualifying=tuple(c.get("not_qualifying", ())),
+                )
+                for c in d["category"]
+            )
+            out = d.get("outside", {})
+            return cls(
+                cats,
+                outside_definition=out.get("definition", ""),
+                outside_exemplars=tuple(out.get("exemplars", ())),
+                version=int(d.get("version", 1)),
+                source=source,
+                outside_terms=tuple(out.get("terms", ())),
+            )
+        except (KeyError, TypeError, ValueError, AttributeError) as exc:
+            raise TaxonomyError(f"{source or '<taxonomy>'}: malformed taxonomy ({exc!r})") from exc
 
 
 # -- schema validation ---------------------------------------------------------------------------------------
@@ -296,7 +341,7 @@ def _from_data(data: dict[str, Any], text: str, src: str) -> Taxonomy:
             raise fail(
                 loc.category(n, "seeds"), "seeds", f"must be a non-empty list of non-empty strings in {where}"
             )
-        for key in ("weak_seeds", "exemplars"):
+        for key in ("weak_seeds", "not_qualifying", "exemplars"):
             if key in raw and not _str_list(raw[key]):
                 raise fail(loc.category(n, key), key, f"must be a list of non-empty strings in {where}")
         unknown = sorted(set(raw) - set(_CATEGORY_KEYS))
@@ -319,6 +364,7 @@ def _from_data(data: dict[str, Any], text: str, src: str) -> Taxonomy:
                 seeds=tuple(s.strip() for s in raw["seeds"]),
                 weak_seeds=tuple(s.strip() for s in raw.get("weak_seeds", [])),
                 exemplars=tuple(s.strip() for s in raw.get("exemplars", [])),
+                not_qualifying=tuple(s.strip() for s in raw.get("not_qualifying", [])),
             )
         )
 
@@ -331,18 +377,26 @@ def _from_data(data: dict[str, Any], text: str, src: str) -> Taxonomy:
     oex = outside.get("exemplars", [])
     if not _str_list(oex):
         raise fail(loc.outside("exemplars"), "outside.exemplars", "must be a list of non-empty strings")
+    oterms = outside.get("terms", [])
+    if not _str_list(oterms):
+        raise fail(loc.outside("terms"), "outside.terms", "must be a list of non-empty strings")
     return Taxonomy(
         categories=tuple(categories),
         outside_definition=odef.strip(),
         outside_exemplars=tuple(s.strip() for s in oex),
         version=version,
         source=src,
+        outside_terms=tuple(s.strip() for s in oterms),
     )
 
 
-def _as_taxonomy(value: Taxonomy | str | Path | Sequence[Category] | None) -> Taxonomy:
-    """Coerce a constructor argument into a Taxonomy (None -> shipped file)."""
-    if value is None or isinstance(value, (str, Path)):
+def as_taxonomy(value: Taxonomy | str | Path | Sequence[Category] | None) -> Taxonomy:
+    """Coerce a constructor argument into a Taxonomy (None -> the shipped taxonomy, loaded once)."""
+    if value is None:
+        from .._defaults import default_taxonomy
+
+        return default_taxonomy()
+    if isinstance(value, str | Path):
         return Taxonomy.load(value)
     if isinstance(value, Taxonomy):
         return value

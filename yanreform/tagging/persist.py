@@ -1,0 +1,208 @@
+"""Saving and loading a fitted tagger: ``tagger.json`` (metadata, taxonomy, parameters) + ``tagger.npz``
+(arrays).
+
+No pickle: the arrays are read with ``allow_pickle=False`` and checked against the sha256 recorded in the
+JSON; every field is validated and a bad one raises :class:`~yanreform.errors.TaggerFormatError` naming the
+file and field.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ..errors import InputError, TaggerFormatError, TaxonomyError
+from .features import PAIR_FEATURES
+from .taxonomy import Taxonomy
+
+__all__ = ["ARRAYS", "FORMAT", "FORMAT_VERSION", "SavedTagger", "evidence_mode", "read", "write"]
+
+FORMAT = "yanreform-tagger"
+FORMAT_VERSION = 1
+JSON_NAME = "tagger.json"
+NPZ_NAME = "tagger.npz"
+#: learned arrays, stored as ``<name>`` in the npz and held as ``<name>_`` on the tagger
+ARRAYS = (
+    "coef",
+    "intercept",
+    "mean",
+    "scale",
+    "platt",
+    "thresholds",
+    "proto_mean",
+    "proto_std",
+    "proto_emb",
+    "proto_cat",
+    "outside_emb",
+    "ref_emb",
+    "ref_labels",
+)
+_DTYPES = {"proto_cat": np.int64, "ref_labels": np.int8}
+
+
+def evidence_mode(value: bool | str | None) -> str:
+    """The canonical ``require_evidence`` mode (``"lexicon"``, ``"seed"`` or ``"none"``); ValueError
+    otherwise."""
+    if value is True or value == "lexicon":
+        return "lexicon"
+    if value is False or value in ("none", None):
+        return "none"
+    if value == "seed":
+        return "seed"
+    raise ValueError(f"require_evidence must be True/'lexicon', 'seed' or False/'none', got {value!r}")
+
+
+@dataclass(frozen=True)
+class SavedTagger:
+    """What a saved tagger folder holds, validated."""
+
+    taxonomy: Taxonomy
+    model_id: str
+    params: dict[str, Any]
+    require_evidence: str
+    proto_text: list[str]
+    n_train: int
+    info: dict[str, Any]
+    arrays: dict[str, np.ndarray]
+
+
+def write(path: str | Path, meta: dict[str, Any], arrays: dict[str, Any]) -> Path:
+    """Write ``meta`` (without format fields) and ``arrays`` to the folder ``path``; returns the folder.
+
+    The folder is created if needed; an existing one must be empty or already hold a saved tagger, whose two
+    files are then replaced. Raises InputError for a file path or a non-empty folder that is not a tagger.
+    """
+    p = Path(path)
+    if p.exists() and not p.is_dir():
+        raise InputError(f"{p} is a file; Tagger.save writes a folder")
+    if p.exists() and not (p / JSON_NAME).is_file() and any(p.iterdir()):
+        raise InputError(f"{p} exists and is not a saved tagger; refusing to write into it")
+    p.mkdir(parents=True, exist_ok=True)
+    buf = io.BytesIO()
+    contiguous: dict[str, Any] = {k: np.ascontiguousarray(v) for k, v in arrays.items()}
+    np.savez_compressed(buf, **contiguous)
+    blob = buf.getvalue()
+    full = {
+        "format": FORMAT,
+        "version": FORMAT_VERSION,
+        **meta,
+        "pair_features": list(PAIR_FEATURES),
+        "npz_sha256": hashlib.sha256(blob).hexdigest(),
+    }
+    (p / NPZ_NAME).write_bytes(blob)
+    (p / JSON_NAME).write_text(json.dumps(full, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
+    return p
+
+
+def read(path: str | Path, *, taxonomy: Taxonomy | None = None) -> SavedTagger:
+    """Read and validate a saved tagger folder (or its ``tagger.json``).
+
+    ``taxonomy``, if given, must equal the stored one (content hash). Raises TaggerFormatError for a missing,
+    corrupt, inconsistent or unknown-version file, naming the file and field.
+    """
+    p = Path(path)
+    if p.name == JSON_NAME:
+        p = p.parent
+    jpath, npath = p / JSON_NAME, p / NPZ_NAME
+    if not jpath.is_file() or not npath.is_file():
+        raise TaggerFormatError(f"{p}: not a saved tagger (expected {JSON_NAME} and {NPZ_NAME} in it)")
+    try:
+        meta = json.loads(jpath.read_text(encoding="utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise TaggerFormatError(f"{jpath}: corrupt tagger metadata ({exc})") from exc
+    if not isinstance(meta, dict) or meta.get("format") != FORMAT:
+        raise TaggerFormatError(f"{jpath}: field 'format' is not {FORMAT!r}; not a yanreform tagger")
+    if meta.get("version") != FORMAT_VERSION:
+        raise TaggerFormatError(
+            f"{jpath}: field 'version' is {meta.get('version')!r}; "
+            f"this yanreform reads version {FORMAT_VERSION}"
+        )
+    if meta.get("pair_features") != list(PAIR_FEATURES):
+        raise TaggerFormatError(f"{jpath}: field 'pair_features' does not match this yanreform's features")
+    blob = npath.read_bytes()
+    if hashlib.sha256(blob).hexdigest() != meta.get("npz_sha256"):
+        raise TaggerFormatError(f"{npath}: checksum does not match {jpath.name} (file corrupt or replaced)")
+    try:
+        with np.load(io.BytesIO(blob), allow_pickle=False) as z:
+            arrays = {name: z[name] for name in ARRAYS}
+    except (KeyError, ValueError, OSError, zipfile.BadZipFile, EOFError) as exc:
+        raise TaggerFormatError(f"{npath}: corrupt tagger arrays ({exc})") from exc
+    for key in ("taxonomy", "params", "model_id", "proto_text", "dim"):
+        if key not in meta:
+            raise TaggerFormatError(f"{jpath}: missing field {key!r}")
+    try:
+        stored = Taxonomy.from_dict(meta["taxonomy"], source=f"{jpath} (stored taxonomy)")
+    except TaxonomyError as exc:
+        raise TaggerFormatError(f"{jpath}: field 'taxonomy' is malformed ({exc})") from exc
+    params = meta["params"]
+    if not isinstance(params, dict):
+        raise TaggerFormatError(f"{jpath}: field 'params' is {type(params).__name__}, expected an object")
+    model_id = meta["model_id"]
+    if not isinstance(model_id, str) or not model_id:
+        raise TaggerFormatError(f"{jpath}: field 'model_id' is {model_id!r}, expected a non-empty string")
+    proto_text = meta["proto_text"]
+    if not isinstance(proto_text, list) or not all(isinstance(t, str) for t in proto_text):
+        raise TaggerFormatError(f"{jpath}: field 'proto_text' is not a list of strings")
+    d = meta["dim"]
+    if isinstance(d, bool) or not isinstance(d, int) or d < 1:
+        raise TaggerFormatError(f"{jpath}: field 'dim' is {d!r}, expected an integer >= 1")
+    n_train = meta.get("n_train", 0)
+    if isinstance(n_train, bool) or not isinstance(n_train, int) or n_train < 0:
+        raise TaggerFormatError(f"{jpath}: field 'n_train' is {n_train!r}, expected an integer >= 0")
+    info = meta.get("info", {})
+    if not isinstance(info, dict):
+        raise TaggerFormatError(f"{jpath}: field 'info' is {type(info).__name__}, expected an object")
+    try:
+        require_evidence = evidence_mode(meta.get("require_evidence", "lexicon"))
+    except ValueError as exc:
+        raise TaggerFormatError(f"{jpath}: field 'require_evidence': {exc}") from exc
+    if stored.hash != meta.get("taxonomy_hash"):
+        raise TaggerFormatError(f"{jpath}: field 'taxonomy_hash' does not match the stored taxonomy")
+    if taxonomy is not None and taxonomy.hash != stored.hash:
+        raise TaggerFormatError(
+            f"{jpath}: the tagger was trained with a different taxonomy (hash {stored.hash[:12]}, given "
+            f"{taxonomy.hash[:12]} from {taxonomy.source}); retrain it or load without taxonomy="
+        )
+    k, f, m = len(stored), len(PAIR_FEATURES), len(proto_text)
+    nref = arrays["ref_emb"].shape[0] if arrays["ref_emb"].ndim == 2 else -1
+    shapes = {
+        "coef": (f,),
+        "intercept": (k,),
+        "mean": (f,),
+        "scale": (f,),
+        "platt": (k, 2),
+        "thresholds": (k,),
+        "proto_mean": (k,),
+        "proto_std": (k,),
+        "proto_emb": (m, d),
+        "proto_cat": (m,),
+        "outside_emb": (arrays["outside_emb"].shape[0], d),
+        "ref_emb": (nref, d),
+        "ref_labels": (nref, k),
+    }
+    for name, shape in shapes.items():
+        if arrays[name].shape != shape:
+            got = arrays[name].shape
+            raise TaggerFormatError(f"{npath}: array {name!r} has shape {got}, expected {shape}")
+    typed = {}
+    for name, a in arrays.items():
+        a = a.astype(_DTYPES.get(name, np.float32))
+        a.flags.writeable = False  # learned state is shared between copies of a tagger: never written
+        typed[name] = a
+    return SavedTagger(
+        taxonomy=taxonomy or stored,
+        model_id=model_id,
+        params=params,
+        require_evidence=require_evidence,
+        proto_text=proto_text,
+        n_train=n_train,
+        info=info,
+        arrays=typed,
+    )
