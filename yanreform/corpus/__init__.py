@@ -86,7 +86,6 @@ from __future__ import annotations
 
 import difflib
 import html
-import importlib
 import logging
 import re
 import tomllib
@@ -98,7 +97,7 @@ from pathlib import Path
 from typing import Any, overload
 
 from .._resources import corpus_dir
-from ..errors import InputError, ParseError
+from ..errors import InputError, ParseError, UnknownCaseError
 
 logger = logging.getLogger("yanreform")
 
@@ -193,9 +192,7 @@ class Case:
         )
 
     def _repr_html_(self) -> str:
-        fn = _display("case_html")
-        if fn is not None:
-            return str(fn(self))
+        # A plain table; in a notebook yanreform.apps.display registers the richer renderer for Case.
         rows = [("agency", self.agency), ("title", self.title), ("lead", self.lead)]
         rows += [(ini.id, ini.text) for ini in self.initiatives]
         if self.outcome:
@@ -257,7 +254,8 @@ class Corpus:
                 hint = f"; did you mean {', '.join(near)}?" if near else ""
                 ids = self.ids
                 span = f"{ids[0]} … {ids[-1]}" if ids else "none"
-                raise KeyError(f"no case {key!r} in corpus {self.name!r} (ids: {span}){hint}") from None
+                msg = f"no case {key!r} in corpus {self.name!r} (ids: {span}){hint}"
+                raise UnknownCaseError(msg) from None
         raise TypeError(
             f"Corpus indices are case ids (str), positions (int) or slices, not {type(key).__name__}"
         )
@@ -294,22 +292,9 @@ class Corpus:
         return f"Corpus(name={self.name!r}, cases={len(self.cases)}, initiatives={n_ini})"
 
     def _repr_html_(self) -> str:
-        fn = _display("corpus_html")
-        if fn is not None:
-            return str(fn(self))
+        # A plain table; in a notebook yanreform.apps.display registers the richer renderer for Corpus.
         rows = [(c.id, f"{c.agency} · {c.title} ({len(c.initiatives)} initiatives)") for c in self.cases]
         return _html_table(self.name or "corpus", rows)
-
-
-def _display(name: str) -> Any:
-    """The display function ``name`` if :mod:`yanreform.display` exists and provides it, else None."""
-    try:
-        module = importlib.import_module("..apps.display", __package__)
-    except ModuleNotFoundError as exc:
-        if exc.name != "yanreform.apps.display":
-            raise
-        return None
-    return getattr(module, name, None)
 
 
 _LEFT = "text-align:left"
@@ -1029,7 +1014,7 @@ def _split_measures(case_text: str, p: _Para, *, allow_preface: bool = False) ->
     if not p.heading_line:
         enum = _enum_cuts(case_text, p, _enum_markers(case_text, p.start, p.end), allow_preface)
         listed = enum is not None and len(enum) > 1
-        if listed:
+        if enum is not None and listed:
             if enum[0] > p.start:  # a preface (具体做法包括：) opens the first measure: no headline
                 cuts = [(p.start, p.start)]
             for pos in enum[1:]:
@@ -1306,8 +1291,8 @@ def decode_collection(data: bytes, *, source: str = "<bytes>") -> tuple[str, str
             return data.decode("gb18030"), "gb18030"
         except UnicodeDecodeError as gb_exc:
             # Report the later failure point: the file got further as GB18030 if that is larger.
-            exc = gb_exc if gb_exc.start > utf8_exc.start else utf8_exc
-            raise _decode_error(data, exc, source, "UTF-8 or GB18030", 0) from None
+            worst = gb_exc if gb_exc.start > utf8_exc.start else utf8_exc
+            raise _decode_error(data, worst, source, "UTF-8 or GB18030", 0) from None
 
 
 def _decode_error(data: bytes, exc: UnicodeDecodeError, source: str, enc: str, offset: int) -> ParseError:
