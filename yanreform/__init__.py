@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import importlib
 import logging
+import sys
 from typing import Any
 
 from .errors import (
@@ -47,20 +48,24 @@ _LAZY: dict[str, str] = {
     "Segmenter": "text.segment",
     "Token": "text.segment",
     "Encoder": "embed.encoder",
+    "HashingModel": "embed.fake",
+    "Analysis": "text.analysis",
+    "Analyzer": "text.analysis",
     "topk": "search.vector",
     "ApproxIndex": "search.vector",
     "CaseIndex": "search.index",
     "Hit": "search.index",
     "HitList": "search.index",
     "Explanation": "search.index",
+    "IndexConfig": "search.index",
     "Taxonomy": "tagging.taxonomy",
     "Category": "tagging.taxonomy",
     "Tagger": "tagging.tagger",
-    "Tag": "tagging.tagger",
-    "TagList": "tagging.tagger",
-    "Evidence": "tagging.tagger",
-    "CaseTags": "tagging.tagger",
-    "EvalReport": "tagging.tagger",
+    "Tag": "tagging.records",
+    "TagList": "tagging.records",
+    "Evidence": "tagging.records",
+    "CaseTags": "tagging.records",
+    "EvalReport": "tagging.evaluate",
     "tag_frame": "apps.frame",
 }
 
@@ -93,3 +98,9 @@ def __getattr__(name: str) -> Any:
 
 def __dir__() -> list[str]:
     return sorted(set(globals()) | set(_LAZY))
+
+
+if "IPython" in sys.modules:  # in a notebook: richer HTML for cases, tag lists and hits
+    from .apps.display import register_formatters
+
+    register_formatters()

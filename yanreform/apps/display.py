@@ -1,9 +1,10 @@
 """HTML for notebooks: cases, corpora, tag lists and search hits.
 
-The ``_repr_html_`` methods of :class:`~yanreform.corpus.Case`, :class:`~yanreform.corpus.Corpus`, tag lists
-and hit lists call the four functions here: :func:`case_html`, :func:`corpus_html`, :func:`tags_html`,
-:func:`hits_html`. Each returns one self-contained HTML fragment (inline styles only: notebooks strip
-``<style>`` blocks in some front ends). All user text goes through :func:`html.escape`.
+Four renderers: :func:`case_html`, :func:`corpus_html`, :func:`tags_html`, :func:`hits_html`. The records
+themselves never import this module (they carry plain ``_repr_html_`` fallbacks); :func:`register_formatters`
+hands the renderers to IPython's HTML formatter, which ``import yanreform`` does when IPython is running.
+Each returns one self-contained HTML fragment (inline styles only: notebooks strip ``<style>`` blocks in
+some front ends). All user text goes through :func:`html.escape`.
 
 Category colours come from a fixed palette keyed by category code (:data:`PALETTE`), so a code has the same
 colour in every notebook; unknown codes get a stable colour derived from the code. Evidence spans are
@@ -20,7 +21,15 @@ import zlib
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-__all__ = ["PALETTE", "case_html", "category_color", "corpus_html", "hits_html", "tags_html"]
+__all__ = [
+    "PALETTE",
+    "case_html",
+    "category_color",
+    "corpus_html",
+    "hits_html",
+    "register_formatters",
+    "tags_html",
+]
 
 #: category code -> (chip colour, highlight colour): strong for chips (white text), light for <mark>.
 PALETTE: dict[str, tuple[str, str]] = {
@@ -259,3 +268,30 @@ def hits_html(hits: Iterable[Any]) -> str:
         f'<div class="yanreform-hits" style="{_BOX}"><table style="{_TABLE}"><thead><tr>{head}</tr></thead>'
         f"<tbody>{''.join(rows)}</tbody></table></div>"
     )
+
+
+def register_formatters(formatter: Any = None) -> bool:
+    """Register the renderers with an IPython HTML formatter (default: the running shell's ``text/html``
+    formatter) for :class:`~yanreform.corpus.Case`, :class:`~yanreform.corpus.Corpus`,
+    :class:`~yanreform.tagging.records.TagList` and :class:`~yanreform.search.index.records.HitList`.
+
+    Returns False (and does nothing) outside IPython.
+    """
+    if formatter is None:
+        try:
+            from IPython import get_ipython
+        except ImportError:
+            return False
+        shell = get_ipython()
+        if shell is None:
+            return False
+        formatter = shell.display_formatter.formatters["text/html"]
+    from ..corpus import Case, Corpus
+    from ..search.index.records import HitList
+    from ..tagging.records import TagList
+
+    formatter.for_type(Case, case_html)
+    formatter.for_type(Corpus, corpus_html)
+    formatter.for_type(TagList, lambda tl: tags_html(tl.text, list(tl)))
+    formatter.for_type(HitList, hits_html)
+    return True

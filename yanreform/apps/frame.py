@@ -8,19 +8,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from ..errors import InputError
+from ..errors import MissingColumnError
 
 if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
 
+    from ..tagging.tagger import Tagger
+
 __all__ = ["MissingColumnError", "tag_frame"]
-
-
-class MissingColumnError(InputError, KeyError):
-    """A column named by the caller is not in the DataFrame (an InputError and a KeyError)."""
-
-    # KeyError's str() would show the message in quotes; keep the plain message
-    __str__ = BaseException.__str__
 
 
 def _pandas() -> Any:
@@ -54,7 +49,7 @@ def tag_frame(
     text_column: str,
     *,
     id_column: str | None = None,
-    tagger: Any = None,
+    tagger: Tagger | None = None,
     evidence: bool = True,
     batch_size: int = 256,
 ) -> pd.DataFrame:
@@ -96,20 +91,15 @@ def tag_frame(
         from ..tagging.tagger import Tagger
 
         tagger = Tagger.default()
-    tax = getattr(tagger, "taxonomy_", None) or getattr(tagger, "taxonomy", None)
-    if tax is None or isinstance(tax, str):
-        from ..tagging.taxonomy import Taxonomy
-
-        tax = Taxonomy.load(tax)
-    codes = [c.code for c in tax]
+    codes = list(tagger.codes)
 
     cells = df[text_column].tolist()
     ok = [i for i, v in enumerate(cells) if isinstance(v, str) and v.strip()]
     tag_lists: list[Sequence[Any]] = [()] * len(cells)
     if ok:
         results = tagger.tag_many([cells[i] for i in ok], batch_size=batch_size)
-        for i, tl in zip(ok, results, strict=True):
-            tag_lists[i] = tl
+        for i, res in zip(ok, results, strict=True):
+            tag_lists[i] = res
 
     n = len(cells)
     data: dict[str, Any] = {}
