@@ -18,7 +18,8 @@ from pathlib import Path
 
 import pytest
 
-from yanreform.apps.cli import fit, main, tag_records, text_width
+from yanreform.apps.cli import fit, main, text_width
+from yanreform.batch import tag_records
 from yanreform.io import open_input
 
 TEXTS = [
@@ -310,7 +311,7 @@ def test_stdin_subprocess(tmp_path: Path) -> None:
     recs = [json.loads(line) for line in r.stdout.splitlines()]
     assert [x["id"] for x in recs] == ["s1", "<stdin>:2"]
     assert recs[0]["tags"][0]["code"] == "digitalisation" and "invalid JSON" in recs[1]["error"]
-    assert "2 records: 1 tagged, 1 errors" in r.stderr
+    assert "2 records: 1 tagged, 1 error, 0 skipped" in r.stderr
 
 
 @pytest.mark.slow

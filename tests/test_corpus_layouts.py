@@ -408,6 +408,7 @@ def test_label_only_text_has_no_cases(text: str) -> None:
         parse_collection(text)
 
 
+@pytest.mark.slow
 def test_large_collection_parses_in_linear_time() -> None:
     texts = [(DATA / name).read_text(encoding="utf-8") for name in sorted(LAYOUTS) if "-e-" not in name]
     block = "\n".join(texts)

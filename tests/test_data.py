@@ -87,7 +87,10 @@ def test_taxonomy_codes_names_and_order(taxonomy):
 
 
 def test_taxonomy_fields(taxonomy):
-    allowed = {"code", "name", "name_en", "definition", "definition_en", "seeds", "weak_seeds", "exemplars"}
+    allowed = {
+        "code", "name", "name_en", "definition", "definition_en", "seeds", "weak_seeds", "exemplars",
+        "not_qualifying",
+    }  # fmt: skip
     for c in taxonomy["category"]:
         code = c["code"]
         assert set(c) <= allowed, (code, set(c) - allowed)
@@ -96,7 +99,7 @@ def test_taxonomy_fields(taxonomy):
         assert CJK.search(c["definition"]), code
         assert 25 <= len(c["seeds"]) <= 60, (code, len(c["seeds"]))
         assert 6 <= len(c["exemplars"]) <= 10, (code, len(c["exemplars"]))
-        for key in ("seeds", "weak_seeds", "exemplars"):
+        for key in ("seeds", "weak_seeds", "exemplars", "not_qualifying"):
             vals = c.get(key, [])
             assert all(isinstance(v, str) and v.strip() == v and v for v in vals), (code, key)
             assert len(set(vals)) == len(vals), (code, key, [v for v, k in Counter(vals).items() if k > 1])

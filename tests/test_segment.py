@@ -368,6 +368,7 @@ def test_backends_agree_on_constructs_they_treat_differently(seg: Segmenter, ref
 
 
 @needs_rjieba
+@pytest.mark.slow
 def test_backends_agree_on_generated_1mb_text(seg: Segmenter, ref: Segmenter) -> None:
     text = _mixed_text(1_000_000, seed=11)
     assert len(text) >= 1_000_000

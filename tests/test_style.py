@@ -26,3 +26,12 @@ def _ruff() -> list[str]:
 def test_ruff_clean(args: list[str]) -> None:
     r = subprocess.run([*_ruff(), *args], cwd=REPO, capture_output=True, text=True)
     assert r.returncode == 0, r.stdout[-3000:] + r.stderr[-1000:]
+
+
+def test_mypy_clean() -> None:
+    """Public signatures are typed and the package type-checks (mypy, configured in pyproject.toml)."""
+    exe = Path(sys.executable).with_name("mypy")
+    if not exe.exists():
+        pytest.skip("mypy is not installed (it comes with the dev extra)")
+    r = subprocess.run([str(exe)], cwd=REPO, capture_output=True, text=True, timeout=600)
+    assert r.returncode == 0, r.stdout[-3000:] + r.stderr[-1000:]

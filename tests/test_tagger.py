@@ -11,9 +11,8 @@ import numpy as np
 import pytest
 
 from yanreform._resources import corpus_file
-from yanreform.errors import IndexFormatError, InputError, ModelError
-from yanreform.tagging.lexicon import NOT_QUALIFYING, Lexicon
-from yanreform.tagging.tagger import (
+from yanreform.errors import InputError, ModelError, TaggerFormatError
+from yanreform.tagging import (
     Evidence,
     Tag,
     Tagger,
@@ -21,6 +20,7 @@ from yanreform.tagging.tagger import (
     evaluate_sets,
     expected_calibration_error,
 )
+from yanreform.tagging.lexicon import Lexicon
 from yanreform.tagging.taxonomy import Taxonomy
 from yanreform.text.normalize import normalize
 
@@ -76,10 +76,11 @@ def train_sample(n: int = 60) -> tuple[list[str], list[list[str]]]:
 
 
 @pytest.fixture(scope="module")
-def small_tagger(encoder, tmp_path_factory) -> Tagger:
-    """A tagger fitted on a small slice of the training split (fast; enough for round trips and errors)."""
+def small_tagger(fake_encoder, tmp_path_factory) -> Tagger:
+    """A tagger fitted on a small slice of the training split with the fake model (fast; enough for round
+    trips and errors)."""
     texts, labels = train_sample()
-    return Tagger(encoder=encoder, cv=3).fit(texts, labels)
+    return Tagger(encoder=fake_encoder, cv=3).fit(texts, labels)
 
 
 # -- lexicon
@@ -115,10 +116,15 @@ def test_lexicon_drops_seeds_in_non_qualifying_phrases() -> None:
     assert ("coordination", "沟通协调") not in found("加强沟通协调，密切配合")
     # a mask only covers its own category and its own span: the qualifying seed next to it still counts
     assert ("supervision", "法律监督") in found("第三方监督评估之外，开展法律监督")
-    # a user taxonomy without those codes is fine; masks can be switched off
-    assert set(NOT_QUALIFYING) <= set(tax.codes)
+    # the masks are the taxonomy's not_qualifying lists: a taxonomy without them masks nothing
+    import dataclasses
+
+    assert "凝聚智慧" in tax["digitalisation"].not_qualifying
+    bare = dataclasses.replace(
+        tax, categories=tuple(dataclasses.replace(c, not_qualifying=()) for c in tax.categories)
+    )
     assert ("digitalisation", "智慧") in {
-        (tax.codes[m.category], m.term) for m in Lexicon(tax, not_qualifying={}).find("凝聚智慧")
+        (bare.codes[m.category], m.term) for m in Lexicon(bare).find("凝聚智慧")
     }
 
 
@@ -184,9 +190,11 @@ def test_traditional_input_gets_the_same_tags(tagger: Tagger) -> None:
             assert e.text == trad[e.start : e.end]
 
 
-def test_tag_many_equals_tag_one_by_one(tagger: Tagger) -> None:
+def test_tag_many_equals_tag_one_by_one(fake_tagger: Tagger) -> None:
+    tagger = fake_tagger
     texts = [*CLEAR.values(), *OUTSIDE, "", "设立一站式诉讼服务中心"]
     many = tagger.tag_many(texts, batch_size=4)
+    assert sum(len(t) for t in many) >= len(CLEAR)  # the fake model still tags by its seeds
     assert len(many) == len(texts)
     for text, tags in zip(texts, many, strict=True):
         single = tagger.tag(text)
@@ -194,7 +202,8 @@ def test_tag_many_equals_tag_one_by_one(tagger: Tagger) -> None:
         assert [t.score for t in single] == pytest.approx([t.score for t in tags], abs=1e-5)
 
 
-def test_bad_input(tagger: Tagger) -> None:
+def test_bad_input(fake_tagger: Tagger) -> None:
+    tagger = fake_tagger
     assert tagger.tag("") == [] and tagger.tag("   ") == []
     assert tagger.tag_many([]) == []
     with pytest.raises(TypeError, match="text"):
@@ -384,55 +393,59 @@ def test_sklearn_style_params() -> None:
 
 
 def test_default_records_model_and_taxonomy(tagger: Tagger, encoder) -> None:
-    assert Tagger.default() is tagger
+    # each caller gets its own copy sharing the read-only learned arrays: set_params stays local
+    other = Tagger.default()
+    assert other is not tagger and other.coef_ is tagger.coef_ and not tagger.coef_.flags.writeable
+    other.set_params(require_evidence="seed", C=9.0)
+    assert Tagger.default().C == 1.0 and tagger.require_evidence == "lexicon"
     assert tagger.model_id_ == encoder.model_id
     assert tagger.taxonomy_.hash == Taxonomy.load().hash
     assert tagger.thresholds_.shape == (11,) and not np.allclose(tagger.thresholds_, 0.5)
 
 
-@pytest.mark.slow
-def test_fit_save_load_round_trip(small_tagger: Tagger, encoder, tmp_path: Path) -> None:
+def test_fit_save_load_round_trip(small_tagger: Tagger, fake_encoder, tmp_path: Path) -> None:
     probe = [*CLEAR.values(), *OUTSIDE]
     small_tagger.save(tmp_path / "tg")
-    again = Tagger.load(tmp_path / "tg", encoder=encoder)
+    again = Tagger.load(tmp_path / "tg", encoder=fake_encoder)
     assert np.array_equal(again.predict_proba(probe), small_tagger.predict_proba(probe))
     assert [t.codes for t in again.tag_many(probe)] == [t.codes for t in small_tagger.tag_many(probe)]
     assert again.get_params()["cv"] == 3 and again.taxonomy_.hash == small_tagger.taxonomy_.hash
 
 
-@pytest.mark.slow
-def test_corrupt_and_mismatched_files(small_tagger: Tagger, encoder, tmp_path: Path) -> None:
+def test_corrupt_and_mismatched_files(small_tagger: Tagger, fake_encoder, tmp_path: Path) -> None:
     folder = small_tagger.save(tmp_path / "tg")
     meta_path, npz_path = folder / "tagger.json", folder / "tagger.npz"
     meta = json.loads(meta_path.read_text(encoding="utf-8"))
 
-    with pytest.raises(IndexFormatError, match="not a saved tagger"):
+    with pytest.raises(TaggerFormatError, match="not a saved tagger"):
         Tagger.load(tmp_path / "nowhere")
     blob = npz_path.read_bytes()
     npz_path.write_bytes(blob[:100] + b"\x00" * 50 + blob[150:])
-    with pytest.raises(IndexFormatError, match="checksum"):
+    with pytest.raises(TaggerFormatError, match="checksum"):
         Tagger.load(folder)
     npz_path.write_bytes(blob)
     meta_path.write_text("{broken", encoding="utf-8")
-    with pytest.raises(IndexFormatError, match="corrupt tagger metadata"):
+    with pytest.raises(TaggerFormatError, match="corrupt tagger metadata"):
         Tagger.load(folder)
     meta_path.write_text(json.dumps({**meta, "version": 99}), encoding="utf-8")
-    with pytest.raises(IndexFormatError, match="field 'version'"):
+    with pytest.raises(TaggerFormatError, match="field 'version'"):
         Tagger.load(folder)
     meta_path.write_text(json.dumps({**meta, "model_id": "some/other-model"}), encoding="utf-8")
     with pytest.raises(ModelError, match="some/other-model"):
-        Tagger.load(folder, encoder=encoder)
+        Tagger.load(folder, encoder=fake_encoder)
     lazy = Tagger.load(folder)  # without an explicit encoder the check happens on first use
+    lazy.encoder = fake_encoder
     with pytest.raises(ModelError, match="retrain"):
         lazy.tag("设立一站式诉讼服务中心")
     meta_path.write_text(json.dumps(meta), encoding="utf-8")
     other = Taxonomy.from_toml('[[category]]\ncode = "x"\nname = "甲"\nseeds = ["甲"]\n', source="other.toml")
-    with pytest.raises(IndexFormatError, match="different taxonomy"):
+    with pytest.raises(TaggerFormatError, match="different taxonomy"):
         Tagger.load(folder, taxonomy=other)
-    assert Tagger.load(folder, encoder=encoder).n_train_ == 60
+    assert Tagger.load(folder, encoder=fake_encoder).n_train_ == 60
 
 
-def test_save_refuses_a_folder_that_is_not_a_tagger(tagger: Tagger, tmp_path: Path) -> None:
+def test_save_refuses_a_folder_that_is_not_a_tagger(small_tagger: Tagger, tmp_path: Path) -> None:
+    tagger = small_tagger
     other = tmp_path / "notes"
     other.mkdir()
     (other / "keep.txt").write_text("mine", encoding="utf-8")
@@ -449,7 +462,8 @@ def test_save_refuses_a_folder_that_is_not_a_tagger(tagger: Tagger, tmp_path: Pa
     assert Tagger.load(empty).n_train_ == tagger.n_train_
 
 
-def test_damaged_metadata_fields_name_the_file_and_field(tagger: Tagger, tmp_path: Path) -> None:
+def test_damaged_metadata_fields_name_the_file_and_field(small_tagger: Tagger, tmp_path: Path) -> None:
+    tagger = small_tagger
     folder = tagger.save(tmp_path / "tg")
     meta_path = folder / "tagger.json"
     meta = json.loads(meta_path.read_text(encoding="utf-8"))
@@ -465,15 +479,15 @@ def test_damaged_metadata_fields_name_the_file_and_field(tagger: Tagger, tmp_pat
         ("taxonomy", []),
     ):
         meta_path.write_text(json.dumps({**meta, field: value}), encoding="utf-8")
-        with pytest.raises(IndexFormatError, match=rf"tagger\.json.*'{field}'"):
+        with pytest.raises(TaggerFormatError, match=rf"tagger\.json.*'{field}'"):
             Tagger.load(folder)
     meta_path.write_text(json.dumps({k: v for k, v in meta.items() if k != "dim"}), encoding="utf-8")
-    with pytest.raises(IndexFormatError, match=r"tagger\.json: missing field 'dim'"):
+    with pytest.raises(TaggerFormatError, match=r"tagger\.json: missing field 'dim'"):
         Tagger.load(folder)
 
 
-@pytest.mark.slow
-def test_user_taxonomy_fit(encoder, tmp_path: Path) -> None:
+def test_user_taxonomy_fit(fake_encoder, tmp_path: Path) -> None:
+    encoder = fake_encoder
     toml = tmp_path / "mine.toml"
     toml.write_text(
         '[[category]]\ncode = "mediation"\nname = "调解"\nseeds = ["调解"]\nexemplars = ["开展人民调解。"]\n'
@@ -492,3 +506,34 @@ def test_user_taxonomy_fit(encoder, tmp_path: Path) -> None:
     tg = Tagger(toml, encoder=encoder, cv=2).fit(texts, labels)
     assert tg.taxonomy_.codes == ("mediation", "tech")
     assert tg.tag("推进行业调解").codes == ["mediation"]
+
+
+def test_tag_many_normalises_each_text_once(fake_tagger: Tagger, monkeypatch) -> None:
+    import yanreform.text.analysis as analysis
+
+    calls = {"n": 0}
+    real = analysis.normalize
+
+    def counting(text):
+        calls["n"] += 1
+        return real(text)
+
+    monkeypatch.setattr(analysis, "normalize", counting)
+    texts = [*CLEAR.values(), *OUTSIDE, "依託區塊鏈存證平台", "建立府院联动机制。推动行政争议化解。"]
+    before = fake_tagger.encoder.n_calls
+    tags = fake_tagger.tag_many(texts, batch_size=256)
+    assert len(tags) == len(texts)
+    assert calls["n"] == len(texts)  # once per text: nothing downstream normalises again
+    # one encoder call for the passages, at most one more for the sentences of exemplar evidence
+    assert fake_tagger.encoder.n_calls - before <= 2
+
+
+def test_analyses_are_reused_across_calls(fake_tagger: Tagger) -> None:
+    from yanreform.text import Analysis
+
+    a = Analysis.of("设立一站式诉讼服务中心，群众只进一扇门。")
+    before = fake_tagger.encoder.n_calls
+    first = fake_tagger.tag_many([a])
+    second = fake_tagger.tag_many([a])  # the analysis keeps its matches and embedding
+    assert fake_tagger.encoder.n_calls - before == 1 and first[0].codes == second[0].codes
+    assert a.embedding(fake_tagger.model_id_) is not None

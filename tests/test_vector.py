@@ -460,8 +460,11 @@ def test_non_finite_single_query_is_named(bad: float) -> None:
 
 
 def test_vector_imports_nothing_from_yanreform_and_never_torch() -> None:
+    # the one import from yanreform allowed: the dependency-free error family (same mistake, same error)
     tree = ast.parse(VECTOR_PY.read_text(encoding="utf-8"))
     for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom) and node.level == 2 and node.module == "errors":
+            continue
         if isinstance(node, ast.ImportFrom):
             assert node.level == 0 and not (node.module or "").startswith("yanreform"), ast.dump(node)
             assert (node.module or "").split(".")[0] in {
@@ -493,6 +496,7 @@ def _clustered(rng: np.random.Generator, n: int, d: int) -> np.ndarray:
     return x / np.linalg.norm(x, axis=1, keepdims=True)
 
 
+@pytest.mark.slow
 def test_approx_index_recall_on_a_small_set() -> None:
     pytest.importorskip("usearch")
     rng = np.random.default_rng(14)
