@@ -13,6 +13,7 @@ Top-level API::
     CaseIndex                                        # index.py
     Tagger                                           # tagger.py
     tag_frame                                        # frame.py (pandas extra)
+    Library                                          # library/ (SQLite case library across years)
 """
 
 from __future__ import annotations
@@ -23,8 +24,11 @@ import sys
 from typing import Any
 
 from .errors import (
+    FormatError,
     IndexFormatError,
     InputError,
+    LibraryBusyError,
+    LibraryFormatError,
     ModelError,
     ParseError,
     TaxonomyError,
@@ -67,11 +71,22 @@ _LAZY: dict[str, str] = {
     "CaseTags": "tagging.records",
     "EvalReport": "tagging.evaluate",
     "tag_frame": "apps.frame",
+    "Library": "library",
+    "LibraryCase": "library",
+    "LibraryInitiative": "library",
+    "LibraryHit": "library",
+    "Collection": "library",
+    "NearDuplicate": "library",
+    "SharedSpan": "library",
+    "RetagStats": "library",
 }
 
 __all__ = [
+    "FormatError",
     "IndexFormatError",
     "InputError",
+    "LibraryBusyError",
+    "LibraryFormatError",
     "ModelError",
     "ParseError",
     "TaxonomyError",

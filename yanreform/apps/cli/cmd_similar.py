@@ -23,6 +23,7 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
     g.add_argument("--file", metavar="F", help="read the query text from a file")
     s.add_argument("-k", type=int, default=5, help="number of results (default 5)")
     s.add_argument("--index", metavar="PATH", help="a saved index (default: the bundled corpus)")
+    s.add_argument("--library", metavar="PATH", help="use a case library as the index (yanreform library)")
     s.add_argument("--json", action="store_true", help="print JSON")
     s.set_defaults(func=run_similar)
 
@@ -51,6 +52,16 @@ def _load_index(path: str | None) -> CaseIndex:
     return CaseIndex.from_corpus(load_corpus())
 
 
+def _library_index(path: str) -> CaseIndex:
+    """An index of every case of the library at ``path`` (which must exist)."""
+    from ...library import Library
+
+    if not Path(path).is_file():
+        raise InputError(f"{path}: no such library")
+    with Library(path) as lib:
+        return lib.index()
+
+
 def run_similar(args: argparse.Namespace) -> int:
     if args.k < 1:
         raise InputError(f"-k must be at least 1, not {args.k}")
@@ -62,7 +73,9 @@ def run_similar(args: argparse.Namespace) -> int:
             raise InputError(f"{args.file}: empty file")
     else:
         text = args.text
-    index = _load_index(args.index)
+    if args.library is not None and args.index is not None:
+        raise InputError("give --index or --library, not both")
+    index = _library_index(args.library) if args.library is not None else _load_index(args.index)
     if args.case is not None:
         hits = index.recommend(args.case, k=args.k)  # UnknownCaseError (an InputError) names the id
     else:
