@@ -253,7 +253,8 @@ def _record_drafts(src: Any, source: Source, skip_bad: bool) -> Iterator[CaseDra
                 source.skipped += 1
                 log.warning("skipped a bad record: %s", rec.error)
                 continue
-            raise InputError(f"{rec.error}; fix it or import with skip_bad=True (--skip-bad)")
+            what = (rec.error or "bad record").removesuffix(f" ({rec.where})")
+            raise InputError(f"{rec.where}: {what}; fix it or import with skip_bad=True (--skip-bad)")
         fields = dict(rec.fields)
         cid = _field(fields, "case_id")
         if group and not (cid and cid == _field(group[0][2], "case_id")):

@@ -159,6 +159,9 @@ def create_schema(conn: sqlite3.Connection, *, version: int = SCHEMA_VERSION) ->
 
     conn.execute("BEGIN IMMEDIATE")
     try:
+        if schema_version(conn, "") is not None:  # another process created it while we waited for the lock
+            conn.execute("ROLLBACK")
+            return
         for stmt in _statements(DDL_V1):
             conn.execute(stmt)
         for v in range(1, version):
@@ -246,16 +249,18 @@ def connect(path: Path | None, *, timeout: float = 30.0) -> sqlite3.Connection:
         raise LibraryFormatError(f"{where}: cannot open the library ({exc})") from None
     try:
         conn.execute("PRAGMA foreign_keys = ON")
+        found = schema_version(conn, where)
+        if found is not None and found > SCHEMA_VERSION:
+            _migrate(conn, found, where)  # raises before anything (WAL included) touches the file
         if path is not None:
             mode = conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
             if str(mode).lower() != "wal":
                 log.warning("%s: WAL journaling unavailable (%s); readers will wait for writers", where, mode)
             conn.execute("PRAGMA synchronous = NORMAL")  # safe with WAL: a crash loses no committed import
-        found = schema_version(conn, where)
         if found is None:
             create_schema(conn)
-        else:
-            _migrate(conn, found, where)
+            found = schema_version(conn, where)
+        _migrate(conn, found or SCHEMA_VERSION, where)
     except sqlite3.DatabaseError as exc:
         conn.close()
         raise translate(exc, where) from None
