@@ -6,7 +6,9 @@ subprocesses for the crash and concurrency checks.
 
 from __future__ import annotations
 
+import contextlib
 import json
+import logging
 import os
 import signal
 import sqlite3
@@ -87,14 +89,31 @@ def test_add_stores_cases_initiatives_tags_and_vectors(filled, corpus):
     assert _counts(filled.path)[4] == 34
 
 
-def test_reimport_same_content_is_a_noop(filled, tmp_path, caplog):
+@contextlib.contextmanager
+def _log_lines():
+    """Records of the 'yanreform' logger (a handler of its own: the CLI tests switch propagation off)."""
+    lines: list[str] = []
+    handler = logging.Handler(logging.DEBUG)
+    handler.emit = lambda record: lines.append(record.getMessage())  # type: ignore[method-assign]
+    log = logging.getLogger("yanreform")
+    old = log.level
+    log.addHandler(handler)
+    log.setLevel(logging.DEBUG)
+    try:
+        yield lines
+    finally:
+        log.removeHandler(handler)
+        log.setLevel(old)
+
+
+def test_reimport_same_content_is_a_noop(filled, tmp_path):
     before = _counts(filled.path)
     assert filled.add(BUNDLED, year=2024) == "yancheng-2024-reform-cases"
     copy = tmp_path / "renamed copy.txt"
     copy.write_bytes(BUNDLED.read_bytes())
-    with caplog.at_level("WARNING", logger="yanreform"):
+    with _log_lines() as lines:
         assert filled.add(copy, year=2025) == "yancheng-2024-reform-cases"
-    assert "of year 2024" in caplog.text and _counts(filled.path) == before
+    assert any("of year 2024" in x for x in lines) and _counts(filled.path) == before
 
 
 def test_same_file_name_another_year_gets_its_own_collection(filled, tmp_path):
@@ -525,3 +544,86 @@ def test_public_names_and_context_manager(tmp_path, fake_tagger):
         assert cid and repr(lib).endswith("1 collections, 10 cases)")
         assert {"id", "agency", "title", "year"} <= set(vars(lib.cases(year=2024)[0]))
         assert lib.years() == [2024]
+
+
+# ---------------------------------------------------------------------------------------------- command line
+
+
+def _cli(capsys, *argv: str) -> tuple[int, str, str]:
+    from yanreform.apps.cli import main
+
+    rc = main(list(argv))
+    out, err = capsys.readouterr()
+    return rc, out, err
+
+
+def test_cli_library_commands_without_a_model(tmp_path, capsys):
+    """Everything but tagging and search runs without the model (imports with --no-tag)."""
+    lp = ["--library", str(tmp_path / "lib.sqlite")]
+    nxt = tmp_path / "yancheng-2025.txt"
+    nxt.write_text(BUNDLED.read_text(encoding="utf-8").replace("2024", "2025"), encoding="utf-8")
+    rc, _, err = _cli(capsys, "library", "add", str(BUNDLED), "--year", "2024", "--no-tag", "--quiet", *lp)
+    assert (
+        rc == 0 and "added as collection yancheng-2024-reform-cases (2024): 10 cases, 34 initiatives" in err
+    )
+    rc, _, err = _cli(capsys, "library", "add", str(BUNDLED), str(nxt), "--year", "2025", "--no-tag", *lp)
+    assert rc == 0 and "already in the library as collection yancheng-2024-reform-cases (2024)" in err
+    assert "added as collection yancheng-2025 (2025)" in err
+    rc, out, _ = _cli(capsys, "library", "list", *lp)
+    assert rc == 0 and "yancheng-2024-reform-cases" in out and "2 collections, 20 cases" in out
+    rc, out, _ = _cli(capsys, "library", "list", "--json", *lp)
+    assert [c["n_initiatives"] for c in json.loads(out)] == [34, 34]
+    rc, out, _ = _cli(capsys, "library", "show", "yancheng-2025", *lp)
+    assert rc == 0 and out.count("yancheng-2025-") == 10
+    rc, out, _ = _cli(capsys, "library", "show", "yancheng-2025-03", "--json", *lp)
+    assert json.loads(out)["id"] == "yancheng-2025-03"
+    rc, _, err = _cli(capsys, "library", "show", "yancheng-2025-33", *lp)
+    assert rc == 2 and "no case 'yancheng-2025-33'" in err and len(err.strip().splitlines()) == 1
+    rc, out, _ = _cli(capsys, "library", "export", "--year", "2025", *lp)
+    assert rc == 0 and len(out.splitlines()) == 34 and json.loads(out.splitlines()[0])["year"] == 2025
+    rc, _, err = _cli(capsys, "library", "export", "-o", str(tmp_path / "x.csv"), *lp)
+    assert rc == 0 and "exported 68 initiatives" in err
+    rc, _, err = _cli(capsys, "library", "export", "--format", "xlsx", *lp)
+    assert rc == 2 and "needs -o" in err
+    rc, out, _ = _cli(capsys, "library", "dupes", "--json", "--level", "case", *lp)
+    pairs = json.loads(out)
+    assert len(pairs) == 10 and {p["kind"] for p in pairs} == {"resubmission"}
+    rc, out, _ = _cli(capsys, "library", "dupes", "--spans", "--threshold", "0.9", *lp)
+    assert rc == 0 and " | " in out and "resubmission" in out
+    rc, _, err = _cli(capsys, "library", "trends", *lp)  # untagged: nothing to count
+    assert rc == 0
+    rc, _, err = _cli(capsys, "library", "remove", "yancheng-2025", *lp)
+    assert rc == 0 and "removed collection yancheng-2025 (10 cases)" in err
+    rc, _, err = _cli(capsys, "library", "add", str(tmp_path / "missing.txt"), "--year", "2024", *lp)
+    assert rc == 2 and "no such file" in err
+
+
+def test_cli_trends_of_a_tagged_library(tmp_path, capsys, fake_tagger):
+    """Trends read the stored tags: no model is loaded (the tags here were made by the fake tagger)."""
+    path = tmp_path / "lib.sqlite"
+    with Library(path, tagger=fake_tagger) as lib:
+        lib.add(BUNDLED, year=2024)
+    lp = ["--library", str(path)]
+    csv_out, svg = tmp_path / "t.csv", tmp_path / "t.svg"
+    rc, out, _ = _cli(
+        capsys, "library", "trends", "--by", "kind", "--csv", str(csv_out), "--chart", str(svg), *lp
+    )
+    assert rc == 0 and "police" in out and "数字赋能" in out
+    assert csv_out.read_text(encoding="utf-8-sig").startswith("year,agency_kind,category,name")
+    assert b"<svg" in svg.read_bytes()[:2000]
+
+
+@pytest.mark.slow
+def test_cli_add_search_retag_with_the_real_model(tmp_path, capsys, tagger):
+    lp = ["--library", str(tmp_path / "lib.sqlite")]
+    rc, _, err = _cli(capsys, "library", "add", str(BUNDLED), "--year", "2024", "--quiet", *lp)
+    assert rc == 0, err
+    rc, out, _ = _cli(capsys, "library", "search", "智慧法鹰执法大数据平台", "-k", "2", "--json", *lp)
+    hits = json.loads(out)
+    assert rc == 0 and len(hits) == 2 and hits[0]["case_id"] == "yancheng-2024-reform-cases-01"
+    rc, out, _ = _cli(capsys, "library", "search", "调解", "--category", "多元解纷", *lp)
+    assert rc == 0 and out.strip()
+    rc, _, err = _cli(capsys, "library", "retag", "--quiet", *lp)
+    assert rc == 0 and "0 of 34 initiatives retagged" in err
+    rc, out, _ = _cli(capsys, "similar", "--case", "yancheng-2024-reform-cases-02", "-k", "3", *lp)
+    assert rc == 0 and len([x for x in out.splitlines() if x.strip()[:2].rstrip(".").isdigit()]) == 3

@@ -375,7 +375,13 @@ def report_for_collection(
     cases = lib.cases(collection=collection)
     pool = [c for c in lib.cases() if c.year < info.year]
     same_year = [c for c in lib.cases(year=info.year) if c.collection != collection]
-    dupes = _dupes_for(cases, [*pool, *same_year], threshold)
+    mine = {c.id for c in cases}
+    # the library's own pairs (confirmed with its stored embeddings), with this collection on the later side
+    dupes = [
+        d
+        for d in lib.near_duplicates(year=info.year, threshold=threshold)
+        if (d.case_b in mine and d.year_a <= info.year) or (d.case_a in mine and d.year_b == info.year)
+    ]
     others = {c.id: c for c in [*pool, *same_year]}
     return ReportData(
         title=title or f"{info.name}（{info.year}）",
