@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # One entry point for the README's Quick start: sets everything up (idempotent) and then runs
 #   bash scripts/run.sh demo    -> yanreform demo on the bundled corpus
-#   bash scripts/run.sh test    -> the whole test suite
+#   bash scripts/run.sh test    -> the whole test suite (after scripts/system-deps.sh: chromium if missing)
 #   bash scripts/run.sh bench   -> the benchmarks (never part of the tests)
 # Needs only python3 (>= 3.11) and pip. A .venv in the repository root is created once and reused.
 set -euo pipefail
@@ -25,7 +25,8 @@ cmd=${1:-demo}
 shift || true
 case "$cmd" in
   demo)  exec .venv/bin/yanreform demo "$@" ;;
-  test)  exec "$VPY" -m pytest "$@" ;;
+  test)  bash scripts/system-deps.sh || true  # chromium for the browser tests, when it can be installed
+         exec "$VPY" -m pytest "$@" ;;
   bench) exec "$VPY" benchmarks/run_all.py "$@" ;;
   *)     echo "usage: bash scripts/run.sh [demo|test|bench] [args...]" >&2; exit 2 ;;
 esac
