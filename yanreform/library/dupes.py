@@ -5,10 +5,11 @@ The method, per level (whole cases, then initiatives):
 1. *Key text.* Each text is normalised (:func:`yanreform.normalize`: script, width, punctuation) and reduced
    to its CJK characters, letters and digits, every digit run collapsed to one ``0`` (a re-submission updates
    its numbers). Texts with fewer than :data:`MIN_CHARS` key characters take no part.
-2. *Boilerplate.* Character 5-gram shingles are hashed (vectorised over all texts at once). A shingle found
-   in more than ``max(8, 0.5 %)`` of the texts is boilerplate (近年来，面对…新形势新任务): it proposes no
-   candidate and counts for nothing in the coverage below (a text made almost only of such shingles keeps
-   them all, so a template re-used by many agencies is still found).
+2. *Boilerplate.* Character 5-gram shingles are hashed (vectorised over thousands of texts at a time). A
+   shingle found in more than ``max(8, 0.5 %)`` of the texts (counted over a seeded sample of 20,000 in larger
+   sets) is boilerplate (近年来，面对…新形势新任务): it proposes no candidate and counts for nothing in the
+   coverage below (a text made almost only of such shingles keeps them all, so a template re-used by many
+   agencies is still found).
 3. *Candidates.* One-permutation MinHash (128 bins, empty bins densified by rotation: Shrivastava & Li 2014)
    gives each text a signature whose bins agree with probability equal to the Jaccard resemblance of the
    shingle sets; LSH with 64 bands of 2 bins proposes every pair that agrees in a whole band (a pair of
@@ -85,6 +86,10 @@ MIN_BLOCK = 16
 SEMANTIC_FLOOR = 0.8
 #: LSH buckets larger than this (texts agreeing on one band) are skipped with a warning
 MAX_BUCKET = 2000
+#: texts per chunk of the signature pass (memory is bounded by a chunk)
+CHUNK = 5000
+#: boilerplate shingles are counted over at most this many texts (a seeded sample of larger sets)
+DF_SAMPLE = 20000
 
 _MASK64 = np.uint64(0xFFFFFFFFFFFFFFFF)
 _BASE = np.uint64(0x100000001B3)
@@ -115,6 +120,33 @@ class _Keyed:
     norm: Normalized | None = field(default=None, repr=False)
 
 
+def _keep_mask(cps: np.ndarray) -> np.ndarray:
+    """Code points that make a key: CJK (BMP, extension A, supplementary planes), ASCII letters, digits."""
+    low = cps | 0x20
+    return (
+        ((cps >= 0x4E00) & (cps <= 0x9FFF))
+        | ((cps >= 0x3400) & (cps <= 0x4DBF))
+        | ((cps >= 0x20000) & (cps <= 0x3FFFF))
+        | ((cps >= 0x30) & (cps <= 0x39))
+        | ((low >= 0x61) & (low <= 0x7A))
+    )
+
+
+def _collapse(c: np.ndarray, doc: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
+    """Letters case-folded, digit runs (within one text) collapsed to one ``0``; returns (key, heads): the
+    kept positions of ``c``."""
+    c = np.where((c >= 0x41) & (c <= 0x5A), c | 0x20, c)
+    digit = (c >= 0x30) & (c <= 0x39)
+    first = np.ones(len(c), bool)
+    if len(c) > 1:
+        cont = digit[1:] & digit[:-1]
+        if doc is not None:
+            cont &= doc[1:] == doc[:-1]
+        first[1:] = ~cont
+    heads = np.flatnonzero(first)
+    return np.where(digit[heads], 0x30, c[heads]).astype(np.uint32), heads
+
+
 def key_text(text: str) -> _Keyed:
     """The key text of ``text``: normalised, only CJK / letters / digits, digit runs collapsed to ``0``;
     ``start``/``end`` (int64, one per key character) are its offsets in ``text``."""
@@ -122,30 +154,30 @@ def key_text(text: str) -> _Keyed:
 
     nt = normalize(text)
     cps = np.frombuffer(nt.text.encode("utf-32-le"), dtype="<u4").astype(np.uint32)
-    low = cps | 0x20
-    keep = (
-        ((cps >= 0x4E00) & (cps <= 0x9FFF))
-        | ((cps >= 0x3400) & (cps <= 0x4DBF))
-        | ((cps >= 0x20000) & (cps <= 0x3FFFF))
-        | ((cps >= 0x30) & (cps <= 0x39))
-        | ((low >= 0x61) & (low <= 0x7A))
-    )
-    idx = np.flatnonzero(keep)
-    c = cps[idx]
-    c = np.where((c >= 0x41) & (c <= 0x5A), c | 0x20, c)
-    digit = (c >= 0x30) & (c <= 0x39)
-    first = np.ones(len(c), bool)
-    if len(c) > 1:
-        first[1:] = ~(digit[1:] & digit[:-1])
-    heads = np.flatnonzero(first)
-    lasts = np.append(heads[1:] - 1, len(c) - 1) if len(heads) else heads
-    key = np.where(digit[heads], 0x30, c[heads]).astype(np.uint32)
+    idx = np.flatnonzero(_keep_mask(cps))
+    key, heads = _collapse(cps[idx], None)
+    lasts = np.append(heads[1:] - 1, len(idx) - 1) if len(heads) else heads
     ns, ne = idx[heads], idx[lasts] + 1
     if nt.starts is None or nt.ends is None:
         start, end = ns.astype(np.int64), ne.astype(np.int64)
     else:
         start, end = nt.starts[ns], nt.ends[ne - 1]
     return _Keyed(key, start, end, nt)
+
+
+def batch_keys(texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
+    """Key texts of many texts at once (no offset maps): ``(keys (m,) uint32 concatenated, lens (n,) int64)``;
+    text ``i``'s key is ``keys[offs[i]:offs[i] + lens[i]]`` and equals ``key_text(texts[i]).key``."""
+    from ..text.normalize import normalize_text
+
+    norm = [normalize_text(t) for t in texts]
+    nl = np.fromiter(map(len, norm), np.int64, len(norm))
+    cps = np.frombuffer("".join(norm).encode("utf-32-le"), dtype="<u4")
+    doc = np.repeat(np.arange(len(norm), dtype=np.int32), nl)
+    keep = _keep_mask(cps)
+    key, heads = _collapse(cps[keep].astype(np.uint32), doc[keep])
+    lens = np.bincount(doc[keep][heads], minlength=len(norm)).astype(np.int64)
+    return key, lens
 
 
 def _mix(h: np.ndarray) -> np.ndarray:
@@ -158,29 +190,28 @@ def _mix(h: np.ndarray) -> np.ndarray:
         return h ^ (h >> np.uint64(31))
 
 
-def shingles(keys: Sequence[np.ndarray], k: int = SHINGLE) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Hashed k-gram shingles of many key texts at once.
+def shingles(
+    keys: np.ndarray, lens: np.ndarray, k: int = SHINGLE
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Hashed k-gram shingles of concatenated key texts (``keys``, ``lens`` as from :func:`batch_keys`).
 
-    Returns ``(hashes (m,) uint64, doc (m,) int64, pos (m,) int64)``: every shingle of every text, in order,
+    Returns ``(hashes (m,) uint64, doc (m,) int32, pos (m,) int32)``: every shingle of every text, in order,
     with the text it belongs to and its start in that text's key.
     """
-    lens = np.fromiter((len(x) for x in keys), np.int64, len(keys))
-    if not len(keys) or lens.sum() == 0:
-        z = np.zeros(0, np.int64)
-        return np.zeros(0, np.uint64), z, z
-    cat = np.concatenate([np.asarray(x, np.uint64) for x in keys])
-    n = len(cat) - k + 1
+    n = len(keys) - k + 1
     if n <= 0:
-        z = np.zeros(0, np.int64)
+        z = np.zeros(0, np.int32)
         return np.zeros(0, np.uint64), z, z
-    h = np.zeros(n, np.uint64)
+    cat = keys.astype(np.uint64)
+    h = cat[:n].copy()
     with np.errstate(over="ignore"):
-        for j in range(k):
-            h = h * _BASE + cat[j : j + n]
-    offs = np.concatenate([[0], np.cumsum(lens)[:-1]])
-    doc = np.repeat(np.arange(len(keys), dtype=np.int64), lens)[:n]
-    pos = np.arange(n, dtype=np.int64) - offs[doc]
-    valid = pos <= lens[doc] - k
+        for j in range(1, k):
+            h *= _BASE
+            h += cat[j : j + n]
+    offs = np.concatenate([[0], np.cumsum(lens)[:-1]]).astype(np.int64)
+    doc = np.repeat(np.arange(len(lens), dtype=np.int32), lens)[:n]
+    pos = (np.arange(n, dtype=np.int64) - offs[doc]).astype(np.int32)
+    valid = pos <= (lens[doc] - k)
     return _mix(h[valid]), doc[valid], pos[valid]
 
 
@@ -189,28 +220,24 @@ def boilerplate_limit(n_texts: int) -> int:
     return max(8, math.ceil(0.005 * n_texts))
 
 
-def _doc_freq(h: np.ndarray, doc: np.ndarray) -> np.ndarray:
-    """Per shingle occurrence, the number of distinct texts holding that shingle."""
+def boilerplate(h: np.ndarray, doc: np.ndarray, limit: float) -> np.ndarray:
+    """Sorted unique hashes of the shingles found in more than ``limit`` distinct texts."""
     if not len(h):
-        return np.zeros(0, np.int64)
-    order = np.lexsort((doc, h))
-    hs, ds = h[order], doc[order]
-    new_h = np.ones(len(hs), bool)
-    new_h[1:] = hs[1:] != hs[:-1]
-    new_pair = new_h.copy()
-    new_pair[1:] |= ds[1:] != ds[:-1]
-    group = np.cumsum(new_h) - 1
-    df_group = np.bincount(group, weights=new_pair).astype(np.int64)
-    out = np.empty(len(h), np.int64)
-    out[order] = df_group[group]
-    return out
+        return np.zeros(0, np.uint64)
+    # one entry per (text, shingle): a phrase repeated inside one text counts once
+    _, first = np.unique(_mix(h ^ (doc.astype(np.uint64) * np.uint64(0x9E3779B97F4A7C15))), return_index=True)
+    values, counts = np.unique(h[first], return_counts=True)
+    return values[counts > limit]
 
 
-def informative(h: np.ndarray, doc: np.ndarray, n_texts: int) -> np.ndarray:
-    """Mask (m,) of the shingles that count: not boilerplate, except in texts where fewer than a third of
-    the shingles (or under 20) would remain: those keep all theirs."""
-    df = _doc_freq(h, doc)
-    ok = df <= boilerplate_limit(n_texts)
+def informative(h: np.ndarray, doc: np.ndarray, n_texts: int, common: np.ndarray) -> np.ndarray:
+    """Mask (m,) of the shingles that count: not in ``common`` (sorted boilerplate hashes), except in texts
+    where fewer than a third of the shingles (or under 20) would remain: those keep all theirs."""
+    if len(common):
+        at = np.searchsorted(common, h).clip(0, len(common) - 1)
+        ok = common[at] != h
+    else:
+        ok = np.ones(len(h), bool)
     total = np.bincount(doc, minlength=n_texts)
     kept = np.bincount(doc, weights=ok, minlength=n_texts)
     thin = (kept < 20) | (kept * 3 < total)
@@ -366,6 +393,49 @@ def pair_kind(a: Unit, b: Unit) -> str:
     return "reuse"
 
 
+def text_signatures(texts: Sequence[str], *, chunk: int = CHUNK) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """MinHash signatures of many texts, ``chunk`` texts at a time (memory bounded by the chunk).
+
+    Boilerplate shingles are counted first over the texts (a seeded sample of :data:`DF_SAMPLE` when there
+    are more). Returns ``(signatures (n, BINS) uint64, key lengths (n,) int64, boilerplate hashes (sorted))``.
+    """
+    n = len(texts)
+    if n <= chunk:  # one pass: the counts and the signatures from the same shingles
+        keys, lens = batch_keys(texts)
+        h, doc, _ = shingles(keys, lens)
+        common = boilerplate(h, doc, boilerplate_limit(n))
+        info = informative(h, doc, n, common)
+        return signatures(h[info], doc[info], n), lens, common
+    sample = np.arange(n) if n <= DF_SAMPLE else np.sort(np.random.default_rng(0).choice(n, DF_SAMPLE, False))
+    hs, ds = [], []
+    for s in range(0, len(sample), chunk):
+        keys, lens = batch_keys([texts[int(i)] for i in sample[s : s + chunk]])
+        h, doc, _ = shingles(keys, lens)
+        hs.append(h)
+        ds.append(doc + s)
+    common = boilerplate(np.concatenate(hs), np.concatenate(ds), boilerplate_limit(n) * len(sample) / n)
+    del hs, ds
+    sig = np.empty((n, BINS), np.uint64)
+    all_lens = np.empty(n, np.int64)
+    for s in range(0, n, chunk):
+        keys, lens = batch_keys(texts[s : s + chunk])
+        h, doc, _ = shingles(keys, lens)
+        info = informative(h, doc, len(lens), common)
+        sig[s : s + len(lens)] = signatures(h[info], doc[info], len(lens))
+        all_lens[s : s + len(lens)] = lens
+    return sig, all_lens, common
+
+
+def _informative_chars(key: np.ndarray, common: np.ndarray) -> np.ndarray:
+    """Mask over one key text: characters covered by an informative shingle (see :func:`informative`)."""
+    h, doc, pos = shingles(key, np.array([len(key)]))
+    info = informative(h, doc, 1, common)
+    marked = np.zeros(len(key), bool)
+    for j in range(SHINGLE):
+        marked[pos[info] + j] = True
+    return marked
+
+
 def find_near_duplicates(
     units: Sequence[Unit],
     *,
@@ -382,25 +452,22 @@ def find_near_duplicates(
     n = len(units)
     if n < 2:
         return []
-    keyed = [key_text(u.text) for u in units]
-    h, doc, pos = shingles([k.key for k in keyed])
-    info = informative(h, doc, n)
-    sig = signatures(h[info], doc[info], n)
-    valid = np.fromiter((len(k.key) >= MIN_CHARS for k in keyed), bool, n)
-    pairs = candidate_pairs(sig, valid=valid)
+    sig, lens, common = text_signatures([u.text for u in units])
+    pairs = candidate_pairs(sig, valid=lens >= MIN_CHARS)
     if len(pairs):
         jac = estimate_jaccard(sig, pairs)
         pairs, jac = pairs[jac >= MIN_JACCARD], jac[jac >= MIN_JACCARD]
     else:
         jac = np.zeros(0)
     log.debug("near-duplicates (%s): %d texts, %d candidate pairs", level, n, len(pairs))
-    # informative key characters: those covered by an informative shingle (or by any, in thin texts)
-    lens = np.fromiter((len(k.key) for k in keyed), np.int64, n)
-    offs = np.concatenate([[0], np.cumsum(lens)[:-1]])
-    marked = np.zeros(int(lens.sum()) + SHINGLE, bool)
-    g = offs[doc[info]] + pos[info]
-    for j in range(SHINGLE):
-        marked[g + j] = True
+    keyed: dict[int, tuple[_Keyed, np.ndarray]] = {}
+
+    def key_of(i: int) -> tuple[_Keyed, np.ndarray]:
+        if i not in keyed:
+            kt = key_text(units[i].text)
+            keyed[i] = (kt, _informative_chars(kt.key, common))
+        return keyed[i]
+
     out: list[NearDuplicate] = []
     for (i, j), jc in zip(pairs.tolist(), jac.tolist(), strict=True):
         ua, ub = units[i], units[j]
@@ -410,28 +477,21 @@ def find_near_duplicates(
             continue
         if (ub.year, ub.id) < (ua.year, ua.id):
             i, j, ua, ub = j, i, ub, ua
-        ka, kb = keyed[i], keyed[j]
+        (ka, ma), (kb, mb) = key_of(i), key_of(j)
         blocks = align(ka.key, kb.key)
         if not blocks:
             continue
-        cov = _coverage(blocks, marked[offs[i] : offs[i] + lens[i]], marked[offs[j] : offs[j] + lens[j]])
+        cov = _coverage(blocks, ma, mb)
         sem = None
         if ua.vector is not None and ub.vector is not None and ua.vector.shape == ub.vector.shape:
             sem = float(np.clip(ua.vector @ ub.vector, -1.0, 1.0))
         score = cov if sem is None or sem >= SEMANTIC_FLOOR else cov * max(0.0, sem) / SEMANTIC_FLOOR
         if score < thr:
             continue
-        spans = [
-            SharedSpan(
-                int(ka.start[a0]),
-                int(ka.end[a1 - 1]),
-                int(kb.start[b0]),
-                int(kb.end[b1 - 1]),
-                ua.text[int(ka.start[a0]) : int(ka.end[a1 - 1])],
-                ub.text[int(kb.start[b0]) : int(kb.end[b1 - 1])],
-            )
-            for a0, a1, b0, b1 in blocks
-        ]
+        spans = []
+        for a0, a1, b0, b1 in blocks:
+            sa, ea, sb, eb = int(ka.start[a0]), int(ka.end[a1 - 1]), int(kb.start[b0]), int(kb.end[b1 - 1])
+            spans.append(SharedSpan(sa, ea, sb, eb, ua.text[sa:ea], ub.text[sb:eb]))
         out.append(
             NearDuplicate(
                 a=ua.id,
