@@ -73,7 +73,7 @@ def test_add_stores_cases_initiatives_tags_and_vectors(filled, corpus):
         assert (stored.agency, stored.text, stored.lead, stored.outcome) == (
             parsed.agency, parsed.text, parsed.lead, parsed.outcome,
         )  # fmt: skip
-        assert stored.year == 2024
+        assert stored.year == 2024 and stored.source_id == parsed.id[-2:]
         assert stored.agency_kind == yr.corpus.agency.agency_kind(parsed.agency)
         for ini in stored.initiatives:
             assert stored.text[ini.start : ini.end] == ini.text
@@ -137,6 +137,7 @@ def test_records_in_equal_records_out_and_bad_records(lib, tmp_path):
     cid = lib.add(good, year=2023)
     cases = lib.cases(collection=cid)
     assert [c.id for c in cases] == [f"good-r{i}" for i in range(7)]
+    assert [c.source_id for c in cases] == [f"r{i}" for i in range(7)]
     assert all(len(c.initiatives) == 1 and c.initiatives[0].text == c.text for c in cases)
     assert cases[0].agency == "射阳县公安局" and cases[0].place == "射阳县"
 
@@ -273,7 +274,7 @@ def test_old_schema_is_migrated_keeping_data(tmp_path, fake_tagger):
     conn.close()
     with Library(path, tagger=fake_tagger) as lib:
         (case,) = lib.cases()
-        assert case.place == "湖州市吴兴区" and case.agency_kind == "police"
+        assert case.place == "湖州市吴兴区" and case.agency_kind == "police" and case.source_id == "01"
     conn = sqlite3.connect(path)
     assert conn.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()[0] == str(
         SCHEMA_VERSION

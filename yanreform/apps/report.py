@@ -442,6 +442,7 @@ def report_for_file(
                 d.text,
                 d.line,
                 inis,
+                d.source_id,
             )
         )
     pool = [c for c in lib.cases() if (year is None or c.year < year) and c.id not in {x.id for x in cases}]

@@ -39,9 +39,9 @@ __all__ = ["clear_stage", "commit_staged", "stage", "tag_batch", "tagger_key", "
 log = logging.getLogger("yanreform")
 
 _STAGE_DDL = (
-    "CREATE TEMP TABLE IF NOT EXISTS stage_cases (seq INTEGER PRIMARY KEY, suffix TEXT, agency TEXT, "
-    "agencies TEXT, agency_kind TEXT, place TEXT, title TEXT, lead TEXT, outcome TEXT, text TEXT, "
-    "line INTEGER, fields TEXT)",
+    "CREATE TEMP TABLE IF NOT EXISTS stage_cases (seq INTEGER PRIMARY KEY, suffix TEXT, source_id TEXT, "
+    "agency TEXT, agencies TEXT, agency_kind TEXT, place TEXT, title TEXT, lead TEXT, outcome TEXT, "
+    "text TEXT, line INTEGER, fields TEXT)",
     "CREATE TEMP TABLE IF NOT EXISTS stage_initiatives (n INTEGER PRIMARY KEY, case_seq INTEGER, "
     "seq INTEGER, suffix TEXT, heading TEXT, text TEXT, char_start INTEGER, char_end INTEGER, "
     "tagged INTEGER)",
@@ -148,8 +148,8 @@ def stage(
             k = 0
             for d in batch:
                 conn.execute(
-                    "INSERT INTO temp.stage_cases VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
-                    (d.seq, d.suffix, d.agency, dumps(d.agencies), agency_kind(d.agency),
+                    "INSERT INTO temp.stage_cases VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                    (d.seq, d.suffix, d.source_id, d.agency, dumps(d.agencies), agency_kind(d.agency),
                      agency_place(d.agency), d.title, d.lead, d.outcome, d.text, d.line,
                      dumps(d.fields) if d.fields else None),
                 )  # fmt: skip
@@ -266,9 +266,10 @@ def _copy(
          dumps(source.header), now()),
     )  # fmt: skip
     conn.execute(
-        "INSERT INTO cases(id, collection_id, seq, year, agency, agencies, agency_kind, place, title, lead, "
-        "outcome, text, line, fields) SELECT :cid || suffix, :cid, seq, :year, agency, agencies, "
-        "agency_kind, place, title, lead, outcome, text, line, fields FROM temp.stage_cases ORDER BY seq",
+        "INSERT INTO cases(id, collection_id, seq, source_id, year, agency, agencies, agency_kind, place, "
+        "title, lead, outcome, text, line, fields) SELECT :cid || suffix, :cid, seq, source_id, :year, "
+        "agency, agencies, agency_kind, place, title, lead, outcome, text, line, fields "
+        "FROM temp.stage_cases ORDER BY seq",
         {"cid": cid, "year": year},
     )
     conn.execute(

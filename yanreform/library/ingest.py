@@ -63,6 +63,7 @@ class CaseDraft:
     line: int | None
     initiatives: list[IniDraft]
     fields: dict[str, Any] | None = None
+    source_id: str = ""
 
 
 @dataclass
@@ -139,7 +140,7 @@ def _drafts_of_corpus(corpus: Any) -> Iterator[CaseDraft]:
         ]
         yield CaseDraft(
             seq, suffix, case.agency, list(case.agencies), case.title, case.lead, case.outcome, case.text,
-            case.line, inis,
+            case.line, inis, None, suffix[1:],
         )  # fmt: skip
 
 
@@ -243,6 +244,7 @@ def _record_drafts(src: Any, source: Source, skip_bad: bool) -> Iterator[CaseDra
             draft = _single(seq, suffix, rec0.text, fields0, line)
         else:
             draft = _grouped(seq, suffix, group, line)
+        draft.source_id = rid
         group.clear()
         seq += 1
         yield draft

@@ -89,7 +89,9 @@ class LibraryCase:
     committee, joint, other; see :func:`yanreform.corpus.agency.agency_kind`), ``place`` (the place the agency
     name starts with, ``""`` if none); ``title``, ``lead``, ``outcome``; ``text``: the case body, which the
     initiatives' offsets index; ``line``: line of the agency line in the file (None for record inputs);
-    ``initiatives``: in order (empty list only when the case was listed without them).
+    ``initiatives``: in order (empty list only when the case was listed without them); ``source_id``: the
+    case's id in its input file (the record id for .jsonl/.csv/.xlsx, the case number ``01`` … for
+    collections).
     """
 
     id: str
@@ -105,6 +107,7 @@ class LibraryCase:
     text: str
     line: int | None
     initiatives: list[LibraryInitiative] = field(default_factory=list)
+    source_id: str = ""
 
     def __hash__(self) -> int:
         return hash(self.id)

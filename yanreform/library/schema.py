@@ -15,9 +15,10 @@ Tables (schema version :data:`SCHEMA_VERSION`):
     csv, xlsx), ``encoding``, ``header`` (JSON list of the collection's header lines), ``imported_at``.
 ``cases``
     ``rid`` (integer key), ``id`` (``<collection id>-NN`` or ``<collection id>-<record id>``), the collection,
-    ``seq`` (order in the file), ``year``, ``agency``, ``agencies`` (JSON list), ``agency_kind``, ``place``,
-    ``title``, ``lead``, ``outcome``, ``text`` (the case text; initiatives are slices of it), ``line`` (first
-    line in the file), ``fields`` (JSON of the input record's other fields, for record inputs).
+    ``seq`` (order in the file), ``source_id`` (its id in the input: the record id, or the case number
+    ``01`` …), ``year``, ``agency``, ``agencies`` (JSON list), ``agency_kind``, ``place``, ``title``,
+    ``lead``, ``outcome``, ``text`` (the case text; initiatives are slices of it), ``line`` (first line in the
+    file), ``fields`` (JSON of the input record's other fields, for record inputs).
 ``initiatives``
     ``rid``, ``id``, the case, ``seq``, ``heading``, ``text``, ``char_start``/``char_end`` (offsets into the
     case text: ``case.text[char_start:char_end] == text``), ``tagged_by`` (the ``models`` key of the tagger
@@ -131,10 +132,16 @@ CREATE TABLE vectors (
 
 def _v1_to_v2(conn: sqlite3.Connection) -> None:
     """Version 2 adds ``cases.place`` (the place the agency name starts with, for re-submission checks across
-    retitled agencies) and an index on ``agency_kind`` (trends by kind of agency)."""
+    retitled agencies), ``cases.source_id`` (the case's id in its input: record id or case number; filled
+    from the case id for older rows) and an index on ``agency_kind`` (trends by kind of agency)."""
     from ..corpus.agency import agency_place
 
     conn.execute("ALTER TABLE cases ADD COLUMN place TEXT NOT NULL DEFAULT ''")
+    conn.execute("ALTER TABLE cases ADD COLUMN source_id TEXT NOT NULL DEFAULT ''")
+    conn.execute(
+        "UPDATE cases SET source_id = substr(id, length(collection_id) + 2) "
+        "WHERE id LIKE collection_id || '-%'"
+    )
     rows = conn.execute("SELECT rid, agency FROM cases").fetchall()
     conn.executemany("UPDATE cases SET place = ? WHERE rid = ?", [(agency_place(a), r) for r, a in rows])
     conn.execute("CREATE INDEX cases_kind ON cases(agency_kind)")

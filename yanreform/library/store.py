@@ -77,7 +77,7 @@ def collections(conn: sqlite3.Connection) -> list[Collection]:
 
 _CASE_COLS = (
     "c.rid, c.id, c.collection_id, c.year, c.agency, c.agencies, c.agency_kind, c.place, c.title, c.lead, "
-    "c.outcome, c.text, c.line"
+    "c.outcome, c.text, c.line, c.source_id"
 )
 
 
@@ -161,10 +161,10 @@ def _build(
                 )
             )
     for r in rows:
-        rid, cid, coll, year, agency, agencies, kind, place, title, lead, outcome, text, line = r
+        rid, cid, coll, year, agency, agencies, kind, place, title, lead, outcome, text, line, sid = r
         yield LibraryCase(
             cid, coll, int(year), agency, json.loads(agencies), kind, place, title, lead, outcome, text,
-            line, inis.get(rid, []),
+            line, inis.get(rid, []), sid,
         )  # fmt: skip
 
 
