@@ -172,6 +172,24 @@ def test_jsonl_rows_of_one_case_id_form_one_case(lib, tmp_path):
     assert all(not i.tags and i.tagged_by is None for i in a.initiatives)  # tag=False: text only
 
 
+def test_docx_submissions(lib, tmp_path):
+    import docx
+
+    doc = docx.Document()
+    for line in BUNDLED.read_text(encoding="utf-8").splitlines():
+        doc.add_paragraph(line)
+    doc.save(tmp_path / "submission.docx")
+    plain = docx.Document()
+    plain.add_paragraph("建设执法办案管理中心，实现一站式办案，与检察院、法院建立联动机制。")
+    plain.save(tmp_path / "note.docx")
+    cid = lib.add(tmp_path / "submission.docx", year=2024)
+    cases = lib.cases(collection=cid)
+    assert len(cases) == 10 and sum(len(c.initiatives) for c in cases) == 34
+    assert all(c.text[i.start : i.end] == i.text for c in cases for i in c.initiatives)
+    (one,) = lib.cases(collection=lib.add(tmp_path / "note.docx", year=2024))
+    assert one.text.startswith("建设执法办案管理中心") and len(one.initiatives) == 1 and one.agency == ""
+
+
 @pytest.mark.parametrize(
     ("name", "content", "error", "match"),
     [
@@ -370,6 +388,20 @@ def test_search_finds_the_case_of_a_passage_and_filters(filled, tmp_path):
         filled.search("  ")
     with pytest.raises(InputError):
         filled.search("建设", k=0)
+
+
+def test_index_of_the_library_recommends_and_explains(filled, tmp_path):
+    nxt = tmp_path / "next.txt"
+    nxt.write_text(BUNDLED.read_text(encoding="utf-8").replace("2024", "2025"), encoding="utf-8")
+    filled.add(nxt, year=2025)
+    index = filled.index()
+    assert len(index) == 20 and index.model_id == filled.encoder.model_id
+    hits = index.recommend("next-01", k=3)
+    assert hits[0].id == "yancheng-2024-reform-cases-01" and "next-01" not in [h.id for h in hits]
+    assert index.explain("next-01", hits[0].id).reason()
+    assert {c for c in filled.index(before=2025).ids} == {c.id for c in filled.cases(year=2024)}
+    with pytest.raises(InputError, match="no cases to index"):
+        filled.index(year=1999)
 
 
 def test_export_formats_and_jsonl_round_trip(filled, tmp_path, fake_tagger):
