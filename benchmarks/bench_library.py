@@ -307,6 +307,7 @@ def _planted(words: Words, n: int, rng: random.Random) -> tuple[list[str], list[
 
 def bench_dupes(words: Words, n: int, peer_n: int) -> None:
     from yanreform.library import dupes as D
+    from yanreform.library import minhash as M
 
     rng = random.Random(SEED + 2)
     docs, planted = _planted(words, n - n // 100, rng)
@@ -314,19 +315,19 @@ def bench_dupes(words: Words, n: int, peer_n: int) -> None:
     print(f"\n3. near-duplicate candidates at {len(docs):,} texts (mean {mean_len:.0f} "
           f"characters, {len(planted)} planted rewrites)")  # fmt: skip
     with PeakRSS() as mem:
-        t_key, _ = timed(lambda: D.batch_keys(docs[: D.CHUNK]))
+        t_key, _ = timed(lambda: M.batch_keys(docs[: M.CHUNK]))
         t_key *= len(docs) / min(
-            len(docs), D.CHUNK
+            len(docs), M.CHUNK
         )  # key texts alone, from one chunk (they are redone below)
-        t_sig, c_sig, (S, lens, _) = cpu_timed(lambda: D.text_signatures(docs))
-        t_lsh, c_lsh, pairs = cpu_timed(lambda: D.candidate_pairs(S, valid=lens >= D.MIN_CHARS))
-        jac = D.estimate_jaccard(S, pairs)
+        t_sig, c_sig, (S, lens, _) = cpu_timed(lambda: M.text_signatures(docs))
+        t_lsh, c_lsh, pairs = cpu_timed(lambda: M.candidate_pairs(S, valid=lens >= M.MIN_CHARS))
+        jac = M.estimate_jaccard(S, pairs)
         kept = pairs[jac >= D.MIN_JACCARD]
     got = {tuple(p) for p in kept.tolist()}
     rec = sum(1 for p in planted if tuple(sorted(p)) in got) / len(planted)
     total = t_sig + t_lsh
     print(f"{'  of which key texts (normalise, filter) ~':<44}{t_key:>8.1f} s")
-    print(f"{'key texts + shingles + boilerplate + MinHash':<44}{t_sig:>8.1f} s   (chunks of {D.CHUNK:,})")
+    print(f"{'key texts + shingles + boilerplate + MinHash':<44}{t_sig:>8.1f} s   (chunks of {M.CHUNK:,})")
     print(f"{'LSH candidates + Jaccard estimate':<44}{t_lsh:>8.1f} s")
     print(f"{'candidate generation, total':<44}{total:>8.1f} s   ({len(docs) / total:,.0f} texts/s, "
           f"peak {mem.mib:.0f} MiB)")  # fmt: skip
@@ -344,7 +345,7 @@ def bench_dupes(words: Words, n: int, peer_n: int) -> None:
         print("peer: datasketch not installed (pip install datasketch); skipped")
         return
     m = min(peer_n, len(docs))
-    cat, lens_m = D.batch_keys(docs[:m])
+    cat, lens_m = M.batch_keys(docs[:m])
     sub = np.split(cat, np.cumsum(lens_m)[:-1])
 
     def peer() -> int:

@@ -17,6 +17,7 @@ from yanreform.corpus.agency import agency_place
 from yanreform.errors import InputError
 from yanreform.library import Library
 from yanreform.library import dupes as D
+from yanreform.library import minhash as M
 
 REPO = Path(__file__).resolve().parent.parent
 BUNDLED = REPO / "corpus" / "yancheng-2024-reform-cases.txt"
@@ -32,7 +33,7 @@ def _random_text(rng: random.Random, n: int) -> str:
 # ---------------------------------------------------------------------------------------------- signatures
 
 
-def _reference_signature(key: np.ndarray, bins: int = D.BINS, k: int = D.SHINGLE) -> list[int]:
+def _reference_signature(key: np.ndarray, bins: int = M.BINS, k: int = M.SHINGLE) -> list[int]:
     """One text's signature, one shingle at a time in Python integers (the definition the fast path must
     follow)."""
     m64 = (1 << 64) - 1
@@ -67,11 +68,11 @@ def _reference_signature(key: np.ndarray, bins: int = D.BINS, k: int = D.SHINGLE
 def test_vectorised_signatures_equal_the_reference():
     rng = random.Random(3)
     texts = [_random_text(rng, n) for n in (0, 3, 5, 6, 40, 200, 1200)] + ["建设执法办案管理中心2024年"]
-    keys = [D.key_text(t).key for t in texts]
-    cat, lens = D.batch_keys(texts)
+    keys = [M.key_text(t).key for t in texts]
+    cat, lens = M.batch_keys(texts)
     assert lens.tolist() == [len(k) for k in keys] and cat.tolist() == np.concatenate(keys).tolist()
-    h, doc, _ = D.shingles(cat, lens)
-    sig = D.signatures(h, doc, len(keys))
+    h, doc, _ = M.shingles(cat, lens)
+    sig = M.signatures(h, doc, len(keys))
     for i, key in enumerate(keys):
         assert sig[i].tolist() == _reference_signature(key), i
 
@@ -84,13 +85,13 @@ def test_agreeing_bins_estimate_jaccard():
             common = _random_text(rng, int(600 * share))
             a = common + _random_text(rng, 600 - len(common))
             b = common + _random_text(rng, 600 - len(common))
-            ka, kb = D.key_text(a).key, D.key_text(b).key
+            ka, kb = M.key_text(a).key, M.key_text(b).key
             sa = {tuple(ka[i : i + 5]) for i in range(len(ka) - 4)}
             sb = {tuple(kb[i : i + 5]) for i in range(len(kb) - 4)}
             exact = len(sa & sb) / len(sa | sb)
-            h, doc, _ = D.shingles(np.concatenate([ka, kb]), np.array([len(ka), len(kb)]))
-            sig = D.signatures(h, doc, 2)
-            errors.append(D.estimate_jaccard(sig, np.array([[0, 1]]))[0] - exact)
+            h, doc, _ = M.shingles(np.concatenate([ka, kb]), np.array([len(ka), len(kb)]))
+            sig = M.signatures(h, doc, 2)
+            errors.append(M.estimate_jaccard(sig, np.array([[0, 1]]))[0] - exact)
     assert abs(float(np.mean(errors))) < 0.03 and float(np.max(np.abs(errors))) < 0.15
 
 
@@ -98,16 +99,16 @@ def test_lsh_proposes_the_planted_pair_only():
     rng = random.Random(11)
     texts = [_random_text(rng, 300) for _ in range(400)]
     texts.append(texts[17][:250] + _random_text(rng, 60))  # shares 250 of 300 characters with text 17
-    sig, _, _ = D.text_signatures(texts, chunk=128)  # chunked: several passes, sampled boilerplate
-    assert D.candidate_pairs(sig).tolist() == [[17, 400]]
-    whole, _, _ = D.text_signatures(texts, chunk=1000)
+    sig, _, _ = M.text_signatures(texts, chunk=128)  # chunked: several passes, sampled boilerplate
+    assert M.candidate_pairs(sig).tolist() == [[17, 400]]
+    whole, _, _ = M.text_signatures(texts, chunk=1000)
     assert (whole == sig).all()  # chunking changes nothing
 
 
 def test_key_text_and_alignment_map_back_to_the_original():
     a = "一、推进“智慧法鹰”建设。2024年共办理案件1,234件，同比上升12.5%！"
     b = "（二）推進“智慧法鷹”建設，2025年共辦理案件1,560件，同比上升15%。另有新内容若干。"
-    ka, kb = D.key_text(a), D.key_text(b)
+    ka, kb = M.key_text(a), M.key_text(b)
     assert "".join(chr(c) for c in ka.key) == "一推进智慧法鹰建设0年共办理案件0件同比上升0"
     for k, t in ((ka, a), (kb, b)):
         assert all(t[s:e].strip() for s, e in zip(k.start.tolist(), k.end.tolist(), strict=True))

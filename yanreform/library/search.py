@@ -83,9 +83,13 @@ def _matrix(lib: Library, model_id: str) -> tuple[np.ndarray, np.ndarray]:
 def _allowed(
     lib: Library, year: Any, code: str | None, collection: str | None
 ) -> tuple[np.ndarray | None, int]:
-    """Rids of the initiatives passing the filters (None: no filter), and the number of initiatives."""
+    """Sorted rids of the initiatives passing the filters (None: no filter), and the number of initiatives.
+
+    Each filter is one indexed query (cases by year or collection, tags by code); they are intersected here.
+    """
     conn = lib._reader()
     total = int(conn.execute("SELECT COUNT(*) FROM initiatives").fetchone()[0])
+    sets: list[np.ndarray] = []
     parts, params = [], []
     if year is not None:
         years = [year] if isinstance(year, int) else list(year)
@@ -94,13 +98,20 @@ def _allowed(
     if collection is not None:
         parts.append("c.collection_id = ?")
         params.append(collection)
+    if parts:
+        sql = "SELECT i.rid FROM cases c JOIN initiatives i ON i.case_rid = c.rid WHERE " + " AND ".join(
+            parts
+        )
+        sets.append(np.fromiter((r[0] for r in conn.execute(sql, params)), np.int64))
     if code is not None:
-        parts.append("EXISTS (SELECT 1 FROM tags t WHERE t.initiative_rid = i.rid AND t.code = ?)")
-        params.append(code)
-    if not parts:
+        rows = conn.execute("SELECT initiative_rid FROM tags WHERE code = ?", (code,))
+        sets.append(np.fromiter((r[0] for r in rows), np.int64))
+    if not sets:
         return None, total
-    sql = "SELECT i.rid FROM initiatives i JOIN cases c ON c.rid = i.case_rid WHERE " + " AND ".join(parts)
-    return np.fromiter((r[0] for r in conn.execute(sql, params)), np.int64), total
+    out = np.unique(sets[0])
+    for other in sets[1:]:
+        out = np.intersect1d(out, other)
+    return out, total
 
 
 def search(
