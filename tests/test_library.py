@@ -390,6 +390,17 @@ def test_search_finds_the_case_of_a_passage_and_filters(filled, tmp_path):
         filled.search("建设", k=0)
 
 
+def test_search_falls_back_to_characters_for_initiatives_without_embeddings(lib, tmp_path):
+    lib.add(BUNDLED, year=2024, tag=False)
+    case = lib.cases()[4]
+    with _log_lines() as lines:
+        hits = lib.search(case.initiatives[0].text, k=2)
+    assert hits[0].case_id == case.id and hits[0].semantic == 0.0 and hits[0].lexical > 0.9
+    assert any("34 of 34 initiatives have no embedding" in x for x in lines)
+    lib.retag()
+    assert lib.search(case.initiatives[0].text, k=2)[0].semantic > 0.9  # cache refreshed after the change
+
+
 def test_index_of_the_library_recommends_and_explains(filled, tmp_path):
     nxt = tmp_path / "next.txt"
     nxt.write_text(BUNDLED.read_text(encoding="utf-8").replace("2024", "2025"), encoding="utf-8")
