@@ -378,7 +378,7 @@ def test_search_finds_the_case_of_a_passage_and_filters(filled, tmp_path):
     assert hits == sorted(hits, key=lambda h: -h.score)
     assert filled.search(case.initiatives[0].text, k=3, year=2023) == []
     code = case.initiatives[0].tags[0].code if case.initiatives[0].tags else "digitalisation"
-    name = filled._names()[code][0]
+    name = filled.categories[code][0]
     by_code = filled.search("建设", k=10, category=code)
     assert by_code and all(code in h.categories for h in by_code)
     assert [h.case_id for h in filled.search("建设", k=10, category=name)] == [h.case_id for h in by_code]

@@ -386,7 +386,7 @@ def report_for_collection(
     return ReportData(
         title=title or f"{info.name}（{info.year}）",
         cases=cases,
-        categories=lib._names(),
+        categories=lib.categories,
         related=_related(lib, cases, pool, k_related),
         dupes=dupes,
         others=others,
@@ -449,7 +449,7 @@ def report_for_file(
     return ReportData(
         title=title or src.path.stem,
         cases=cases,
-        categories=lib._names(),
+        categories=lib.categories,
         related=_related(lib, cases, pool, k_related),
         dupes=_dupes_for(cases, pool, threshold),
         others={c.id: c for c in pool},

@@ -141,6 +141,12 @@ class Library:
             self._encoder = enc
         return self._encoder
 
+    @property
+    def categories(self) -> dict[str, tuple[str, str]]:
+        """Category code -> (Chinese name, English name), in taxonomy order: the tagger's taxonomy when a
+        tagger was given or loaded, else the shipped one (no model is loaded for this)."""
+        return self._names()
+
     def _names(self) -> dict[str, tuple[str, str]]:
         """Category code -> (name, English name), from the tagger's taxonomy or the shipped one."""
         tax = getattr(self._tagger, "taxonomy_", None)

@@ -16,10 +16,10 @@ import csv
 import json
 import os
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from os import PathLike
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import IO, TYPE_CHECKING, Any
 
 from ..errors import InputError
 from . import store
@@ -27,7 +27,7 @@ from . import store
 if TYPE_CHECKING:
     from .core import Library
 
-__all__ = ["EXPORT_FORMATS", "export", "export_rows"]
+__all__ = ["EXPORT_FORMATS", "export", "export_rows", "write_rows"]
 
 EXPORT_FORMATS = ("jsonl", "csv", "xlsx")
 _FIELDS = (
@@ -41,7 +41,7 @@ def export_rows(
 ) -> Iterator[dict[str, Any]]:
     """The export rows (dicts, JSONL form) of the library's initiatives, case by case."""
     where = store.CaseFilter(year=year, collection=collection)
-    for case in store.iter_cases(lib._reader(), where, lib._names()):
+    for case in store.iter_cases(lib._reader(), where, lib.categories):
         for ini in case.initiatives:
             yield {
                 "id": ini.id, "case_id": case.id, "collection": case.collection, "year": case.year,
@@ -83,29 +83,19 @@ def export(
         raise InputError(f"{path}: is a folder; give a file name")
     if not folder.is_dir():
         raise InputError(f"{path}: folder {folder} does not exist")
-    codes = list(lib._names())
+    codes = list(lib.categories)
     try:
         fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)
     except OSError as exc:
         raise InputError(f"{path}: cannot write in {folder} ({exc.strerror or exc})") from None
-    n = 0
     try:
         rows = export_rows(lib, year=year, collection=collection)
-        if fmt == "jsonl":
-            with os.fdopen(fd, "w", encoding="utf-8") as f:
-                for r in rows:
-                    f.write(json.dumps(r, ensure_ascii=False) + "\n")
-                    n += 1
-        elif fmt == "csv":
-            with os.fdopen(fd, "w", encoding="utf-8-sig", newline="") as f:  # BOM: Excel reads it as UTF-8
-                w = csv.writer(f)
-                w.writerow(_flat_header(codes))
-                for r in rows:
-                    w.writerow(_flat(r, codes))
-                    n += 1
-        else:
+        if fmt == "xlsx":
             os.close(fd)
             n = _write_xlsx(Path(tmp), rows, codes)
+        else:  # CSV with a BOM: Excel then reads it as UTF-8
+            with os.fdopen(fd, "w", encoding="utf-8-sig" if fmt == "csv" else "utf-8", newline="") as f:
+                n = write_rows(rows, f, fmt, codes)
         os.replace(tmp, path)
     except BaseException:
         with contextlib.suppress(OSError):
@@ -114,11 +104,30 @@ def export(
     return n
 
 
-def _flat_header(codes: list[str]) -> list[str]:
+def write_rows(rows: Iterable[dict[str, Any]], stream: IO[str], fmt: str, codes: Sequence[str]) -> int:
+    """Write export rows to a text stream as ``jsonl`` or ``csv`` (header first; ``codes``: the score
+    columns); returns the number of rows."""
+    n = 0
+    if fmt == "jsonl":
+        for r in rows:
+            stream.write(json.dumps(r, ensure_ascii=False) + "\n")
+            n += 1
+        return n
+    if fmt != "csv":
+        raise InputError(f"write_rows writes jsonl or csv, not {fmt!r}")
+    w = csv.writer(stream, lineterminator="\n")
+    w.writerow(_flat_header(codes))
+    for r in rows:
+        w.writerow(_flat(r, codes))
+        n += 1
+    return n
+
+
+def _flat_header(codes: Sequence[str]) -> list[str]:
     return [*_FIELDS, "categories", *codes, "tagged_by", "tags_json"]
 
 
-def _flat(r: dict[str, Any], codes: list[str]) -> list[Any]:
+def _flat(r: dict[str, Any], codes: Sequence[str]) -> list[Any]:
     scores = {t["code"]: t["score"] for t in r["tags"]}
     return [
         *(r[k] for k in _FIELDS),
@@ -129,7 +138,7 @@ def _flat(r: dict[str, Any], codes: list[str]) -> list[Any]:
     ]
 
 
-def _write_xlsx(path: Path, rows: Iterator[dict[str, Any]], codes: list[str]) -> int:
+def _write_xlsx(path: Path, rows: Iterable[dict[str, Any]], codes: Sequence[str]) -> int:
     try:
         import openpyxl
     except ImportError:  # pragma: no cover - openpyxl is in the xlsx extra

@@ -55,9 +55,6 @@ def tagger_key(tagger: Tagger) -> tuple[str, dict[str, Any]]:
     """``(key, info)`` identifying a fitted tagger: the key is a SHA-256 prefix over its encoder model id,
     taxonomy hash, parameters and every learned array (attributes ending in ``_``), so a retrained or
     reconfigured head gets a new key even when its files keep their names. ``info`` is stored beside it."""
-    cached = getattr(tagger, "_library_key", None)
-    if cached is not None:
-        return cached
     h = hashlib.sha256()
     model_id = str(getattr(tagger, "model_id_", ""))
     tax = getattr(tagger, "taxonomy_", None)
@@ -81,8 +78,6 @@ def tagger_key(tagger: Tagger) -> tuple[str, dict[str, Any]]:
         "params": params,
         "info": getattr(tagger, "info_", {}),
     }
-    with contextlib.suppress(AttributeError):
-        tagger._library_key = (key, info)  # type: ignore[attr-defined]
     return key, info
 
 
@@ -96,7 +91,11 @@ def tag_batch(
 
     analyses = analyses_of(texts)
     tag_lists = tagger.tag_many(analyses, batch_size=batch_size)
-    enc = encoder if encoder is not None else tagger._get_encoder()
+    enc = encoder if encoder is not None else tagger.encoder
+    if enc is None:
+        from .._defaults import default_encoder
+
+        enc = default_encoder()
     # already-embedded analyses are not encoded again; this only fills what the tagger did not keep
     E = Analyzer(encoder=enc).embed(analyses, batch_size=batch_size)
     vecs: list[np.ndarray | None] = [None if a.empty else E[i] for i, a in enumerate(analyses)]

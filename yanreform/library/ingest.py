@@ -199,12 +199,12 @@ def _field(fields: dict[str, Any], name: str) -> str:
     return v.strip() if isinstance(v, str) else ""
 
 
-def _agencies(agency: str) -> list[str]:
-    if not agency:
-        return []
-    from ..corpus import _split_agencies  # the parser's splitting of agency lines
+_AGENCY_SEP = re.compile(r"\s*[、，,；;/／]\s*|\s+")
 
-    return _split_agencies(agency) or [agency]
+
+def _agencies(agency: str) -> list[str]:
+    """The single agencies of an ``agency`` field (``盐城市中级人民法院、盐城市人民检察院`` -> two)."""
+    return [a for a in _AGENCY_SEP.split(agency) if a] if agency else []
 
 
 _SAFE_ID = re.compile(r"[^\w.\-]+")

@@ -254,20 +254,14 @@ def run_export(args: argparse.Namespace) -> int:
         fmt = fmt or "jsonl"
         if fmt == "xlsx":
             raise InputError("--format xlsx needs -o OUT (a spreadsheet cannot go to the terminal)")
-        from ...library.export import _flat, _flat_header, export_rows
+        from ...library.export import export_rows, write_rows
 
-        rows = export_rows(lib, year=args.year, collection=args.collection)
-        if fmt == "jsonl":
-            for r in rows:
-                sys.stdout.write(json.dumps(r, ensure_ascii=False) + "\n")
-        else:
-            import csv
-
-            codes = list(lib._names())
-            w = csv.writer(sys.stdout, lineterminator="\n")
-            w.writerow(_flat_header(codes))
-            for r in rows:
-                w.writerow(_flat(r, codes))
+        write_rows(
+            export_rows(lib, year=args.year, collection=args.collection),
+            sys.stdout,
+            fmt,
+            list(lib.categories),
+        )
     return 0
 
 
@@ -326,7 +320,7 @@ def run_trends(args: argparse.Namespace) -> int:
     by: Literal["year", "agency_kind"] = "agency_kind" if args.by == "kind" else "year"
     with open_library(args) as lib:
         df = lib.trends(by=by, unit=args.unit)
-        names_en = {code: en for code, (_, en) in lib._names().items()}
+        names_en = {code: en for code, (_, en) in lib.categories.items()}
     if df.empty:
         err("no tagged cases in the library")
         return 0
