@@ -20,8 +20,9 @@ Positives (rewrites made here from repository texts):
 
 Negatives (never rewrites of each other):
 * ``real-dev`` (../shared/data/real-dev/passages.jsonl, 199 real passages from public web pages; cited by id
-  and URL): 21 clusters of one narrow practice described independently by different places (e.g.
-  林长+检察长): related cases, not duplicates;
+  and URL; where that file is absent, the real-dev units of the existing set are kept): 21 clusters of
+  one narrow practice described independently by different places (e.g. 林长+检察长): related cases, not
+  duplicates;
 * ``corpus/stress.jsonl`` (89 passages): different projects padded with the same boilerplate sentences;
 * every pair of units from different groups.
 
@@ -202,7 +203,7 @@ def variant(unit: dict, transform: str, rng: random.Random, k: int) -> dict:
     }
 
 
-def build(real_dev: Path | None) -> list[dict]:
+def build(real_dev: Path | None, previous: Path | None = None) -> list[dict]:
     import yanreform as yr
 
     rng = random.Random(SEED)
@@ -242,6 +243,11 @@ def build(real_dev: Path | None) -> list[dict]:
                 "title": "", "text": r["text"], "origin": None, "transform": "original", "expect": None,
                 "practice": r.get("cluster"), "source": f"real-dev {r['id']} ({r.get('url', '')})",
             })  # fmt: skip
+    elif previous is not None and previous.is_file():
+        # without ../shared (a fresh clone): keep the real-dev units of the existing set, rebuild the rest
+        kept = [json.loads(x) for x in previous.read_text(encoding="utf-8").splitlines() if x.strip()]
+        units += [u for u in kept if u["uid"].startswith("real-dev:")]
+        print(f"note: {real_dev} not found; real-dev negatives kept from {previous}", file=sys.stderr)
     else:
         print(f"note: {real_dev} not found; the set is built without real-dev negatives", file=sys.stderr)
     sizes: dict[str, int] = {}
@@ -280,7 +286,7 @@ def main(argv: list[str] | None = None) -> int:
         "--check", action="store_true", help="rebuild in memory and compare with --out (exit 1 if different)"
     )
     args = ap.parse_args(argv)
-    units = build(Path(args.real_dev))
+    units = build(Path(args.real_dev), Path(args.out))
     text = "".join(json.dumps(u, ensure_ascii=False) + "\n" for u in units)
     out = Path(args.out)
     if args.check:
