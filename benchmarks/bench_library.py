@@ -19,11 +19,12 @@ real e5 model on CPU, encoding bounds imports at roughly 20-60 initiatives/s on 
    ``Library.search`` (first query, which reads the vector matrix, then the median of 20 queries; with a year
    and a category filter too). Peers in the same database: SQLite FTS5 (trigram tokenizer) over the same
    texts, and a ``LIKE '%…%'`` scan: what a plain SQLite store offers.
-3. Near-duplicate candidates at ``--dupes-n`` cases (~600 characters each) with 1% planted rewrites (15% of
-   the words replaced, two sentences swapped, numbers changed): time of key texts, shingles + signatures,
-   LSH candidates, and the whole ``find_near_duplicates``; candidate pairs per text; recall of the planted
-   pairs. Peer: datasketch (``MinHash`` 128 permutations + ``MinHashLSH`` at threshold 0.2, the library a
-   user would pick) on ``--peer-n`` texts, extrapolated linearly to the full size (marked ~).
+3. Near-duplicate candidates at ``--dupes-n`` cases (``--dupes-sentences`` 20: ~650 characters each) with
+   1% planted rewrites (15% of the words replaced, two sentences swapped, numbers changed): time of key
+   texts, shingles + signatures, LSH candidates, and the whole ``find_near_duplicates``; candidate pairs
+   per text; recall of the planted pairs. Peer: datasketch (``MinHash`` 128 permutations + ``MinHashLSH``
+   at threshold 0.2, the library a user would pick) on ``--peer-n`` texts, extrapolated linearly to the
+   full size (marked ~).
 """
 
 from __future__ import annotations
@@ -286,8 +287,10 @@ def _fts_build(conn: Any) -> None:
 # ---------------------------------------------------------------------------------------------- 3. dupes
 
 
-def _planted(words: Words, n: int, rng: random.Random) -> tuple[list[str], list[tuple[int, int]]]:
-    docs = ["".join(_doc(words, 8, rng)) for _ in range(n)]
+def _planted(
+    words: Words, n: int, rng: random.Random, sentences: int
+) -> tuple[list[str], list[tuple[int, int]]]:
+    docs = ["".join(_doc(words, sentences, rng)) for _ in range(n)]
     pairs = []
     for i in rng.sample(range(n - n // 100), n // 100):
         sents = re.findall(r"[^。]*。", docs[i])
@@ -305,12 +308,12 @@ def _planted(words: Words, n: int, rng: random.Random) -> tuple[list[str], list[
     return docs, pairs
 
 
-def bench_dupes(words: Words, n: int, peer_n: int) -> None:
+def bench_dupes(words: Words, n: int, peer_n: int, sentences: int = 20) -> None:
     from yanreform.library import dupes as D
     from yanreform.library import minhash as M
 
     rng = random.Random(SEED + 2)
-    docs, planted = _planted(words, n - n // 100, rng)
+    docs, planted = _planted(words, n - n // 100, rng, sentences)
     mean_len = np.mean([len(d) for d in docs])
     print(f"\n3. near-duplicate candidates at {len(docs):,} texts (mean {mean_len:.0f} "
           f"characters, {len(planted)} planted rewrites)")  # fmt: skip
@@ -377,19 +380,28 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--search-n", type=int, default=100_000)
     ap.add_argument("--dupes-n", type=int, default=100_000)
     ap.add_argument("--peer-n", type=int, default=10_000)
+    ap.add_argument(
+        "--dupes-sentences", type=int, default=20, help="sentences per text (20: ~650 characters)"
+    )
+    ap.add_argument(
+        "--only", choices=("import", "search", "dupes"), help="run one part (search needs import)"
+    )
     ap.add_argument("--keep", metavar="DIR", help="work in DIR and keep the files (default: a temp dir)")
     args = ap.parse_args(argv)
     if args.quick:
         args.import_n, args.search_n, args.dupes_n, args.peer_n = 5_000, 20_000, 20_000, 3_000
     print(f"bench_library: python {sys.version.split()[0]}, {os.cpu_count()} CPUs")
     words = Words()
-    tagger = fake_tagger()
-    with tempfile.TemporaryDirectory(prefix="bench-library-") as d:
-        tmp = Path(args.keep) if args.keep else Path(d)
-        tmp.mkdir(parents=True, exist_ok=True)
-        lib_path = bench_import(tmp, words, tagger, args.import_n)
-        bench_search(lib_path, words, tagger, args.search_n, tmp)
-    bench_dupes(words, args.dupes_n, args.peer_n)
+    if args.only != "dupes":
+        tagger = fake_tagger()
+        with tempfile.TemporaryDirectory(prefix="bench-library-") as d:
+            tmp = Path(args.keep) if args.keep else Path(d)
+            tmp.mkdir(parents=True, exist_ok=True)
+            lib_path = bench_import(tmp, words, tagger, args.import_n)
+            if args.only != "import":
+                bench_search(lib_path, words, tagger, args.search_n, tmp)
+    if args.only in (None, "dupes"):
+        bench_dupes(words, args.dupes_n, args.peer_n, args.dupes_sentences)
     return 0
 
 
