@@ -106,6 +106,7 @@ __all__ = [
     "Corpus",
     "Initiative",
     "available_corpora",
+    "collection_id_prefix",
     "decode_collection",
     "load_corpus",
     "parse_collection",
@@ -706,12 +707,34 @@ def _normalise(text: str) -> str:
     return text.replace("\r\n", "\n").replace("\r", "\n")
 
 
+# A line holding only a page number, as printed in a footer and kept by a PDF or Word text export:
+# "- 2 -", "—2—", "第 2 页", "第2页 共10页", "2 / 10", "Page 2 of 10", "·2·". Not content.
+_PAGE_NUMBER = re.compile(
+    r"^[-－—–―~～·•]\s*\d{1,4}\s*[-－—–―~～·•]$|^\d{1,4}$"
+    r"|^第\s*\d{1,4}\s*页(?:\s*[/，,、]?\s*共\s*\d{1,4}\s*页)?$"
+    r"|^\d{1,4}\s*/\s*\d{1,4}$"
+    r"|^(?:page|p\.)\s*\d{1,4}(?:\s*(?:of|/)\s*\d{1,4})?$",
+    re.IGNORECASE,
+)
+
+
+def _is_page_number(line: str) -> bool:
+    """True for a line that is only a page number (``- 2 -``, ``第2页 共10页``, ``2/10``)."""
+    return _PAGE_NUMBER.match(line) is not None
+
+
 def _lines(text: str) -> list[_Line]:
+    """The non-blank lines of ``text``, page-number lines left out: a page number sits where a page ended,
+    so it neither ends a paragraph (the lines around it join as if it were absent) nor is ever part of a
+    case's lead, measures or outcome at the end of a case."""
     out: list[_Line] = []
     pos = 0
     gap = False
     for no, raw in enumerate(text.split("\n"), start=1):
         stripped = raw.strip()
+        if stripped and _is_page_number(stripped):
+            pos += len(raw) + 1
+            continue
         if stripped:
             lead = len(raw) - len(raw.lstrip())
             out.append(_Line(no, pos + lead, pos + lead + len(stripped), stripped, gap))
@@ -1311,7 +1334,11 @@ def read_collection(
 
     Args:
         path: the file.
-        id_prefix: case id prefix (default ``"case"``).
+        id_prefix: case id prefix (default: the file's stem, spaces replaced by ``_``, as
+            :func:`collection_id_prefix` gives it). This is the one id rule for files: ``read_collection``,
+            ``yanreform tag`` and ``yanreform index build`` all give ``<stem>-01``, ``<stem>-01-i1`` ...,
+            so ids stay unique when several files are tagged or indexed together. Strings parsed by
+            :func:`parse_collection` have no file name and use ``"case"``.
         name: corpus name (default: the file name without extension).
 
     Returns:
@@ -1324,9 +1351,16 @@ def read_collection(
     p = Path(path)
     data = p.read_bytes()
     text, encoding = decode_collection(data, source=str(p))
-    corpus = parse_collection(text, id_prefix=id_prefix or "case", name=name or p.stem, source=str(p))
+    prefix = id_prefix or collection_id_prefix(p)
+    corpus = parse_collection(text, id_prefix=prefix, name=name or p.stem, source=str(p))
     corpus.meta.update({"path": str(p), "encoding": encoding})
     return corpus
+
+
+def collection_id_prefix(path: str | PathLike[str]) -> str:
+    """The case-id prefix of a collection file: its stem with runs of whitespace replaced by ``_``
+    (``"盐城 2024.txt"`` -> ``"盐城_2024"``); ``"case"`` for an empty stem."""
+    return re.sub(r"\s+", "_", Path(path).stem.strip()) or "case"
 
 
 def available_corpora() -> list[str]:
