@@ -108,6 +108,7 @@ __all__ = [
     "available_corpora",
     "collection_id_prefix",
     "decode_collection",
+    "is_page_number",
     "load_corpus",
     "parse_collection",
     "read_collection",
@@ -718,7 +719,7 @@ _PAGE_NUMBER = re.compile(
 )
 
 
-def _is_page_number(line: str) -> bool:
+def is_page_number(line: str) -> bool:
     """True for a line that is only a page number (``- 2 -``, ``第2页 共10页``, ``2/10``)."""
     return _PAGE_NUMBER.match(line) is not None
 
@@ -732,7 +733,7 @@ def _lines(text: str) -> list[_Line]:
     gap = False
     for no, raw in enumerate(text.split("\n"), start=1):
         stripped = raw.strip()
-        if stripped and _is_page_number(stripped):
+        if stripped and is_page_number(stripped):
             pos += len(raw) + 1
             continue
         if stripped:
