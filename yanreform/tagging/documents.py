@@ -4,10 +4,9 @@ The tagger is trained and calibrated on passages of 40-320 characters. A long te
 48,000-character report covering nine topics) tagged as one passage gets only the categories that dominate
 it; its parts get the rest. :func:`tag_documents` therefore
 
-1. cuts each text longer than ``threshold`` characters into passages (:func:`passages`): paragraph windows
-   of at most ``passage_chars`` characters (consecutive short paragraphs, such as a heading and its body,
-   share a window; a paragraph longer than that is cut at sentence ends, a sentence longer than that at
-   ``passage_chars``);
+1. cuts each text longer than ``threshold`` characters into passages (:func:`passages`): its paragraphs,
+   a paragraph longer than ``passage_chars`` cut into sentences, and units shorter than
+   ``min_chars`` (a heading, a short sentence) grouped with the next;
 2. tags every passage of every text, and every short text as it is, with **one** ``Tagger.tag_many`` call
    (so the encoder sees one batch stream);
 3. aggregates per long text (:func:`aggregate`): the union of its passages' categories, each with the best
@@ -45,6 +44,8 @@ __all__ = [
 LONG_THRESHOLD = 600
 #: the most characters in one passage window
 PASSAGE_CHARS = 400
+#: a window shorter than this takes the next unit in (a heading joins its paragraph)
+MIN_PASSAGE_CHARS = 120
 #: evidence spans kept per category of a long text
 EVIDENCE_CAP = 5
 
@@ -89,12 +90,17 @@ def _sentence_spans(text: str, start: int, end: int, limit: int) -> list[tuple[i
     return [(a, b) for a, b in out if text[a:b].strip()]
 
 
-def passages(text: str, *, passage_chars: int = PASSAGE_CHARS) -> list[tuple[int, int]]:
+def passages(
+    text: str, *, passage_chars: int = PASSAGE_CHARS, min_chars: int = MIN_PASSAGE_CHARS
+) -> list[tuple[int, int]]:
     """Passage windows of ``text``: ``(start, end)`` spans in order, each at most ``passage_chars`` long.
 
-    Paragraphs (lines) are the units; a paragraph longer than ``passage_chars`` is cut at sentence ends;
-    consecutive units share a window while it stays within ``passage_chars``. Spans exclude surrounding
-    blank lines; a blank text gives ``[]``. Raises InputError for ``passage_chars`` < 20.
+    Paragraphs (lines) are the units; a paragraph longer than ``passage_chars`` is cut into its sentences
+    (a sentence longer than that at ``passage_chars``). A window shorter than ``min_chars`` takes the next
+    unit in while it stays within ``passage_chars`` (a heading joins its paragraph, short sentences group
+    into passages of the length the tagger was trained on); other units start a window of their own.
+    Spans exclude surrounding whitespace; a blank text gives ``[]``. Raises InputError for
+    ``passage_chars`` < 20.
     """
     if isinstance(passage_chars, bool) or not isinstance(passage_chars, int) or passage_chars < 20:
         raise InputError(f"passage_chars must be an integer >= 20, got {passage_chars!r}")
@@ -112,7 +118,7 @@ def passages(text: str, *, passage_chars: int = PASSAGE_CHARS) -> list[tuple[int
             units.append((s, e))
     windows: list[tuple[int, int]] = []
     for s, e in units:
-        if windows and e - windows[-1][0] <= passage_chars:
+        if windows and windows[-1][1] - windows[-1][0] < min_chars and e - windows[-1][0] <= passage_chars:
             windows[-1] = (windows[-1][0], e)
         else:
             windows.append((s, e))
