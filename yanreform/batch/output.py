@@ -257,13 +257,21 @@ class PartStore:
             kept_lines.append(line)
         if len(kept_lines) != len(complete) or lines[-1]:
             _fsync_write(jpath, b"\n".join(kept_lines) + b"\n")
-        # temporary files of interrupted writes, and parts written but never journalled
-        named = {p.file for p in store.parts.values()} | {JOURNAL}
-        for f in folder.iterdir():
+        store.cleanup()
+        return store
+
+    def cleanup(self) -> None:
+        """Remove what interrupted writes left: temporary files and parts never journalled in the folder,
+        and the temporary file of an interrupted final write beside ``OUT``."""
+        named = {p.file for p in self.parts.values()} | {JOURNAL}
+        for f in self.folder.iterdir():
             if f.name not in named:
                 with contextlib.suppress(OSError):
                     f.unlink() if f.is_file() else shutil.rmtree(f)
-        return store
+        beside = self.out.parent if str(self.out.parent) else Path(".")
+        for f in beside.glob(f".{self.out.name}.*.tmp"):
+            with contextlib.suppress(OSError):
+                f.unlink()
 
     def check(self, fingerprint: dict[str, Any]) -> None:
         """InputError naming what differs when ``fingerprint`` (this run) is not the journal's."""

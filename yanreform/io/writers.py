@@ -283,8 +283,13 @@ def atomic_temp(target: Path, *, suffix: str = ".tmp") -> tuple[int, Path]:
         fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=suffix, dir=folder)
     except OSError as exc:
         raise InputError(f"{target}: cannot write in {folder} ({exc.strerror or exc})") from None
-    with contextlib.suppress(OSError):
-        os.fchmod(fd, create_mode())
+    try:
+        with contextlib.suppress(OSError):
+            os.fchmod(fd, create_mode())
+    except BaseException:  # an interrupt right here must not leave the file behind
+        os.close(fd)
+        os.unlink(tmp)
+        raise
     return fd, Path(tmp)
 
 

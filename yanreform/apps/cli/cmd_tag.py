@@ -293,6 +293,8 @@ def _run_to_file(args: argparse.Namespace, sources: list[InputSource], fmt: Any,
     except KeyboardInterrupt as exc:
         if bar is not None:
             bar.close()
+        # read back what a resume will keep (and remove what the interrupted write left)
+        store = PartStore.open(store.out) or store
         kept = store.committed_records
         how = "terminated" if isinstance(exc, Terminated) else "interrupted"
         err(f"{how}: {plural(kept, 'record')} kept in {store.folder}; continue with:")
