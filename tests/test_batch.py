@@ -26,7 +26,7 @@ from yanreform.batch import (
     write_part,
 )
 from yanreform.errors import InputError
-from yanreform.io import Record, open_input
+from yanreform.io import Record
 from yanreform.tagging.documents import DocumentTags, aggregate, passages, tag_documents
 
 REPO = Path(__file__).resolve().parent.parent

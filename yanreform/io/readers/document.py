@@ -137,6 +137,7 @@ def form_pairs(grid: Sequence[Sequence[str]]) -> list[tuple[str, str]] | None:
             k += 1
             continue
         j = 0
+        before = len(pairs)
         while j + 1 < len(row):
             if (is_label(row[j]) and label_role(norm_label(row[j])) is not None) or (
                 is_label(row[j]) and not is_label(row[j + 1])
@@ -145,6 +146,10 @@ def form_pairs(grid: Sequence[Sequence[str]]) -> list[tuple[str, str]] | None:
                 j += 2
             else:
                 j += 1
+        if len(pairs) == before and pairs and row and not any(label_role(norm_label(c)) for c in row):
+            # a row of values only: its label cell spans this row too (merged vertically, read once)
+            lab, val = pairs[-1]
+            pairs[-1] = (lab, "\n".join([val, *(c.strip() for c in row)]))
         k += 1
     known = sum(1 for lab, _ in pairs if label_role(lab) is not None)
     return pairs if len(pairs) >= 2 and known >= 2 else None
