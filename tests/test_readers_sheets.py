@@ -106,7 +106,7 @@ def test_one_sheet_and_header_row(workbook: Path) -> None:
     assert len(recs) == 3
     with pytest.raises(InputError, match=r"no sheet '其他' \(sheets: '市直单位', '县区', '填表说明'"):
         open_input(str(workbook), text_column="简介", sheet="其他")
-    with pytest.raises(MissingColumnError, match="no text column '简介' .*in sheet '填表说明'"):
+    with pytest.raises(MissingColumnError, match=r"no text column '简介' .*in sheet '填表说明'"):
         open_input(str(workbook), text_column="简介", sheet="填表说明")
     with pytest.raises(
         MissingColumnError, match=r"no sheet has the column 'text' \('市直单位': '序号', '单位'"
