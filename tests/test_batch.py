@@ -257,7 +257,7 @@ def journal_parts(folder: Path) -> int:
         return 0
 
 
-@pytest.mark.parametrize("sig", [signal.SIGKILL, signal.SIGTERM])
+@pytest.mark.parametrize("sig", [signal.SIGKILL, pytest.param(signal.SIGTERM, marks=pytest.mark.slow)])
 def test_killed_run_resumes_to_the_same_output(
     tmp_path: Path, saved_fake_tagger: Path, fake_tagger, monkeypatch, capsys, sig
 ) -> None:

@@ -83,7 +83,7 @@ def test_tag_frame_options_and_errors(frame, tagger) -> None:
 def test_tag_frame_keeps_input_columns_rows_in_rows_out(fake_tagger) -> None:
     df = pd.DataFrame(
         {
-            "text": [TEXTS["a"], None, 42, "", TEXTS["c"] * 12, pd.NA],
+            "text": [TEXTS["a"], None, 42, "", TEXTS["c"] * 30, pd.NA],
             "agency": ["甲", "乙", "丙", "丁", "戊", "己"],
             "tags": [1, 2, 3, 4, 5, 6],
             "n": pd.array([1, 2, 3, 4, 5, 6], dtype="Int64"),
@@ -105,7 +105,7 @@ def test_tag_frame_keeps_input_columns_rows_in_rows_out(fake_tagger) -> None:
     ]
     assert out.at[10, "tags"] == [t.code for t in fake_tagger.tag(TEXTS["a"])]
     long_codes = out.at[14, "tags"]
-    assert len(TEXTS["c"] * 12) > 600 and long_codes  # tagged in passages
+    assert len(TEXTS["c"] * 30) > 600 and long_codes  # tagged in passages
     sub = yanreform.tag_frame(df, "text", tagger=fake_tagger, keep_columns=["agency"], evidence=False)
     assert list(sub.columns[:2]) == ["agency", "digitalisation"]
     with pytest.raises(MissingColumnError, match="keep_columns name 'x'"):
