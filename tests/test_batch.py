@@ -413,3 +413,21 @@ def test_long_multi_topic_document_gets_the_categories_of_its_parts(tagger) -> N
     assert len(old) < len(part_codes)  # what whole-text tagging lost
     for t in doc:
         assert all(whole[e.start : e.end] == e.text for e in t.evidence)
+
+
+def test_a_broken_tagger_stops_the_run_instead_of_failing_every_record() -> None:
+    class Broken:  # a tagger whose set-up is broken (e.g. YANREFORM_HOME is a file): every call fails alike
+        def tag_many(self, texts, **kw):
+            raise InputError("YANREFORM_HOME=/x is a file, not a folder")
+
+    class Picky:  # a tagger that fails on one text only
+        def tag_many(self, texts, **kw):
+            if any("坏" in t for t in texts):
+                raise ValueError("bad text")
+            return [[] for _ in texts]
+
+    with pytest.raises(InputError, match="YANREFORM_HOME"):
+        tag_partition([Record("a", "甲", "f:1"), Record("b", "乙", "f:2")], Broken())
+    out, stats = tag_partition([Record("a", "甲", "f:1"), Record("b", "坏", "f:2")], Picky())
+    assert out[0]["tags"] == [] and out[1]["error"] == "tagging failed: ValueError: bad text (f:2)"
+    assert (stats.tagged, stats.errors) == (1, 1)

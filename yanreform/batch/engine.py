@@ -178,6 +178,7 @@ def _tag_texts(tagger: Tagger, texts: list[str], opts: TagOptions) -> list[TagLi
     except _FATAL:
         raise
     except Exception as exc:
+        batch_exc = exc
         log.warning("tagging a batch of %d failed (%s); retrying its texts one by one", len(texts), exc)
     out: list[TagList | BaseException] = []
     for t in texts:
@@ -187,6 +188,10 @@ def _tag_texts(tagger: Tagger, texts: list[str], opts: TagOptions) -> list[TagLi
             raise
         except Exception as exc:
             out.append(exc)
+    same = [x for x in out if isinstance(x, BaseException) and str(x) == str(batch_exc)]
+    if len(texts) > 1 and len(same) == len(texts):
+        # every text fails the same way: the tagger (its model, its cache folder) is broken, not the texts
+        raise batch_exc
     return out
 
 
