@@ -56,7 +56,7 @@ _LAZY: dict[str, str] = {
     "Analysis": "text.analysis",
     "Analyzer": "text.analysis",
     "topk": "search.vector",
-    "ApproxIndex": "search.vector",
+    "ApproxIndex": "search.approx",
     "CaseIndex": "search.index",
     "Hit": "search.index",
     "HitList": "search.index",
