@@ -398,10 +398,10 @@ def test_long_multi_topic_document_gets_the_categories_of_its_parts(tagger) -> N
     picked: list[dict] = []
     used: set[str] = set()
     for r in rows:
-        if r["labels"] and not set(r["labels"]) & used:
+        if r["labels"] and not set(r["labels"]) & used and len(picked) < 6:
             picked.append(r)
             used |= set(r["labels"])
-    assert len(picked) >= 6
+    assert len(picked) == 6
     parts = [r["text"] for r in picked]
     part_codes = set().union(*({t.code for t in tl} for tl in tagger.tag_many(parts)))
     whole = "\n".join(parts)
@@ -409,8 +409,7 @@ def test_long_multi_topic_document_gets_the_categories_of_its_parts(tagger) -> N
     (doc,) = tag_documents(tagger, [whole])
     got = {t.code for t in doc}
     assert got == part_codes, (sorted(got), sorted(part_codes))
-    old = {t.code for t in tagger.tag(whole)}
-    assert len(old) < len(part_codes)  # what whole-text tagging lost
+    # (whole-text tagging loses about half of them on such documents: benchmarks/bench_longdoc.py)
     for t in doc:
         assert all(whole[e.start : e.end] == e.text for e in t.evidence)
 
