@@ -12,7 +12,11 @@ Top-level API::
     topk                                             # vector.py (numpy only)
     CaseIndex                                        # index.py
     Tagger                                           # tagger.py
-    tag_frame                                        # frame.py (pandas extra)
+    tag_frame                                        # apps/frame.py (pandas extra)
+    tag_documents, DocumentTags                      # tagging/documents.py: long texts in passages
+    open_input, write_output, Record                 # io: readers and writers of batch files
+    tag_records, tag_partition, run_partitions,      # batch: the engine
+    TagOptions, PartStore                            # batch: crash-safe output in committed parts
 """
 
 from __future__ import annotations
@@ -67,6 +71,16 @@ _LAZY: dict[str, str] = {
     "CaseTags": "tagging.records",
     "EvalReport": "tagging.evaluate",
     "tag_frame": "apps.frame",
+    "tag_documents": "tagging.documents",
+    "DocumentTags": "tagging.documents",
+    "open_input": "io",
+    "write_output": "io",
+    "Record": "io",
+    "PartStore": "batch",
+    "TagOptions": "batch",
+    "tag_records": "batch",
+    "tag_partition": "batch",
+    "run_partitions": "batch",
 }
 
 __all__ = [

@@ -13,7 +13,8 @@ and ``_layout`` are the parser's private layers.
 
 from __future__ import annotations
 
-from .load import available_corpora, decode_collection, load_corpus, read_collection
+from ._layout import is_page_number
+from .load import available_corpora, collection_id_prefix, decode_collection, load_corpus, read_collection
 from .parse import parse_collection
 from .records import Case, Corpus, Initiative
 
@@ -22,7 +23,9 @@ __all__ = [
     "Corpus",
     "Initiative",
     "available_corpora",
+    "collection_id_prefix",
     "decode_collection",
+    "is_page_number",
     "load_corpus",
     "parse_collection",
     "read_collection",

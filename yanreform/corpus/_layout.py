@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from dataclasses import dataclass, field
 
@@ -66,12 +67,34 @@ def _normalise(text: str) -> str:
     return text.replace("\r\n", "\n").replace("\r", "\n")
 
 
+# A line holding only a page number, as printed in a footer and kept by a PDF or Word text export:
+# "- 2 -", "—2—", "第 2 页", "第2页 共10页", "2 / 10", "Page 2 of 10", "·2·". Not content.
+_PAGE_NUMBER = re.compile(
+    r"^[-－—–―~～·•]\s*\d{1,4}\s*[-－—–―~～·•]$|^\d{1,4}$"
+    r"|^第\s*\d{1,4}\s*页(?:\s*[/，,、]?\s*共\s*\d{1,4}\s*页)?$"
+    r"|^\d{1,4}\s*/\s*\d{1,4}$"
+    r"|^(?:page|p\.)\s*\d{1,4}(?:\s*(?:of|/)\s*\d{1,4})?$",
+    re.IGNORECASE,
+)
+
+
+def is_page_number(line: str) -> bool:
+    """True for a line that is only a page number (``- 2 -``, ``第2页 共10页``, ``2/10``)."""
+    return _PAGE_NUMBER.match(line) is not None
+
+
 def _lines(text: str) -> list[_Line]:
+    """The non-blank lines of ``text``, page-number lines left out: a page number sits where a page ended,
+    so it neither ends a paragraph (the lines around it join as if it were absent) nor is ever part of a
+    case's lead, measures or outcome at the end of a case."""
     out: list[_Line] = []
     pos = 0
     gap = False
     for no, raw in enumerate(text.split("\n"), start=1):
         stripped = raw.strip()
+        if stripped and is_page_number(stripped):
+            pos += len(raw) + 1
+            continue
         if stripped:
             lead = len(raw) - len(raw.lstrip())
             out.append(_Line(no, pos + lead, pos + lead + len(stripped), stripped, gap))

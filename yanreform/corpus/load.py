@@ -3,6 +3,7 @@ bundled collections (:func:`load_corpus`)."""
 
 from __future__ import annotations
 
+import re
 import tomllib
 from os import PathLike
 from pathlib import Path
@@ -80,7 +81,11 @@ def read_collection(
 
     Args:
         path: the file.
-        id_prefix: case id prefix (default ``"case"``).
+        id_prefix: case id prefix (default: the file's stem, spaces replaced by ``_``, as
+            :func:`collection_id_prefix` gives it). This is the one id rule for files: ``read_collection``,
+            ``yanreform tag`` and ``yanreform index build`` all give ``<stem>-01``, ``<stem>-01-i1`` ...,
+            so ids stay unique when several files are tagged or indexed together. Strings parsed by
+            :func:`parse_collection` have no file name and use ``"case"``.
         name: corpus name (default: the file name without extension).
 
     Returns:
@@ -93,9 +98,16 @@ def read_collection(
     p = Path(path)
     data = p.read_bytes()
     text, encoding = decode_collection(data, source=str(p))
-    corpus = parse_collection(text, id_prefix=id_prefix or "case", name=name or p.stem, source=str(p))
+    prefix = id_prefix or collection_id_prefix(p)
+    corpus = parse_collection(text, id_prefix=prefix, name=name or p.stem, source=str(p))
     corpus.meta.update({"path": str(p), "encoding": encoding})
     return corpus
+
+
+def collection_id_prefix(path: str | PathLike[str]) -> str:
+    """The case-id prefix of a collection file: its stem with runs of whitespace replaced by ``_``
+    (``"盐城 2024.txt"`` -> ``"盐城_2024"``); ``"case"`` for an empty stem."""
+    return re.sub(r"\s+", "_", Path(path).stem.strip()) or "case"
 
 
 def available_corpora() -> list[str]:
