@@ -446,9 +446,15 @@ class Tagger:
         return CaseTags(case_id=str(case.id), initiatives=per, lead=lead_tags, summary=summary)
 
     def evaluate(
-        self, texts: Sequence[TextLike], labels: Sequence[Sequence[str]], *, batch_size: int = 256
+        self,
+        texts: Sequence[TextLike],
+        labels: Sequence[Sequence[str]],
+        *,
+        batch_size: int = 256,
+        bootstrap: int = 0,
     ) -> EvalReport:
-        """Tag ``texts`` and compare with ``labels`` (one list of codes per text).
+        """Tag ``texts`` and compare with ``labels`` (one list of codes per text); ``bootstrap > 0`` adds 95%
+        bootstrap intervals over that many resamples (``report.intervals``).
 
         Raises:
             TypeError / InputError: as for :meth:`fit` (unknown code -> InputError naming the code and index);
@@ -460,7 +466,7 @@ class Tagger:
         D = self.score(analyses, batch_size=batch_size)[2]
         codes = self.taxonomy_.codes
         pred = [[codes[j] for j in np.flatnonzero(row)] for row in D]
-        return evaluate_sets(labels, pred, codes)
+        return evaluate_sets(labels, pred, codes, bootstrap=bootstrap)
 
     # -- persistence -----------------------------------------------------------------------------------------
     def save(self, path: str | Path) -> Path:

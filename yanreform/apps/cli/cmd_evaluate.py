@@ -35,6 +35,13 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
         metavar="FILE",
         help="for labels by passage id without texts: the collection the ids refer to (default: bundled)",
     )
+    e.add_argument(
+        "--bootstrap",
+        type=int,
+        default=1000,
+        metavar="N",
+        help="95%% bootstrap intervals over N resamples of the passages (default 1000; 0: none)",
+    )
     e.add_argument("--json", action="store_true", help="print the report as JSON")
     e.set_defaults(func=run)
 
@@ -124,7 +131,9 @@ def run(args: argparse.Namespace) -> int:
         labels.append(split_labels(raw, r.where, tagger.taxonomy_))
     if not texts:
         raise InputError(f"{args.labels}: no usable labelled records")
-    report = tagger.evaluate(texts, labels)
+    if args.bootstrap < 0:
+        raise InputError(f"--bootstrap must be 0 or more, not {args.bootstrap}")
+    report = tagger.evaluate(texts, labels, bootstrap=args.bootstrap)
     if args.json:
         print(json.dumps(report.to_dict(), ensure_ascii=False, indent=2))
     else:
