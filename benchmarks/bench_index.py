@@ -128,7 +128,7 @@ def _rank_first(order: Sequence[str], ok: Callable[[str], bool]) -> int | None:
 
 
 def quality(rows: list[dict[str, Any]], encoder: Any) -> dict[str, dict[str, float]]:
-    from yanreform import CaseIndex, load_corpus
+    from yanreform import CaseIndex, IndexConfig, load_corpus
 
     corpus = load_corpus()
     case_docs = ["\n".join(x for x in (c.agency, c.title, c.text) if x) for c in corpus]
@@ -146,13 +146,15 @@ def quality(rows: list[dict[str, Any]], encoder: Any) -> dict[str, dict[str, flo
         topic = [r["topic"] for r in ps]
 
         for name, opts in OURS.items():
-            idx = CaseIndex.from_texts(texts, [str(i) for i in range(len(ps))], encoder=encoder, **opts)
+            idx = CaseIndex.from_texts(
+                texts, [str(i) for i in range(len(ps))], encoder=encoder, config=IndexConfig().replace(**opts)
+            )
             ranks = []
             for i in range(len(ps)):
                 order = [h.id for h in idx.recommend(str(i), k=len(ps) - 1)]
                 ranks.append(_rank_first(order, lambda j, i=i, t=topic: t[int(j)] == t[i]))
             res.setdefault(name, {})[f"topic/{split}"] = _mrr(ranks)
-            cidx = CaseIndex.from_corpus(corpus, encoder=encoder, **opts)
+            cidx = CaseIndex.from_corpus(corpus, encoder=encoder, config=IndexConfig().replace(**opts))
             hits = cidx.search([r["text"] for r in qs], k=len(corpus))
             ranks = [
                 _rank_first([h.id for h in hl], lambda x, r=r: x == r["case_id"])
@@ -201,7 +203,7 @@ def synthetic_cases(rows: list[dict[str, Any]], n: int, seed: int = 0) -> list[s
 def speed(
     rows: list[dict[str, Any]], encoder: Any, n_cases: int, n_distinct: int, n_cold: int, quick: bool
 ) -> list[tuple]:
-    from yanreform import CaseIndex, Encoder
+    from yanreform import CaseIndex, Encoder, IndexConfig
 
     out: list[tuple] = []
     distinct = synthetic_cases(rows, n_distinct)
@@ -225,7 +227,7 @@ def speed(
     one = _timeit(lambda: [big.search(q, k=10) for q in queries[:20]], rep) / 20
     out.append(("search, one query", f"N={n_cases}", one, "per query"))
     # the category side's share: the tagger scores the query (its embedding cached), one more small product
-    nocat = CaseIndex.from_texts(texts, encoder=encoder, category_weight=0.0)
+    nocat = CaseIndex.from_texts(texts, encoder=encoder, config=IndexConfig(category_weight=0.0))
     nocat.search(queries[0])
     one0 = _timeit(lambda: [nocat.search(q, k=10) for q in queries[:20]], rep) / 20
     out.append(("search, one query, no categories", f"N={n_cases}", one0, "per query"))

@@ -45,7 +45,8 @@ from typing import Any
 
 import numpy as np
 
-from yanreform.search.vector import DEFAULT_MEMORY_BUDGET, ApproxIndex, topk
+from yanreform.search.approx import ApproxIndex
+from yanreform.search.vector import DEFAULT_MEMORY_BUDGET, topk
 
 D_DIM = 384
 NAIVE_MAX_ROWS = 10_000

@@ -14,7 +14,7 @@ Two measures, each on the fixed ``tune`` and ``test`` splits of the file:
   bundled cases are easy to tell apart (``rec`` saturates near 1); this one separates configurations.
 
 Configurations: TF-IDF only (character 1-2-grams, whole texts), e5 only (whole texts), a plain 50/50 mix of
-the raw cosines, ablations of the default, and the default (``yanreform.search.index.DEFAULT_CONFIG``).
+the raw cosines, ablations of the default, and the default (``yanreform.IndexConfig()``).
 ``--grid`` adds a small sweep over the main weights on the tune split; pick from it what also holds on test.
 
 The category side uses the shipped tagger, trained on the bundled passages (their profiles are near perfect):
@@ -37,7 +37,7 @@ import numpy as np
 
 from yanreform import load_corpus
 from yanreform._resources import corpus_file
-from yanreform.search.index import CaseIndex
+from yanreform.search.index import CaseIndex, IndexConfig
 
 DATA = "retrieval-dev.jsonl"
 
@@ -70,7 +70,12 @@ def same_topic_mrr(
 ) -> float:
     ps = [r for r in rows if r["kind"] == "passage" and r["split"] == split]
     topic = {r["id"]: r["topic"] for r in ps}
-    idx = CaseIndex.from_texts([r["text"] for r in ps], [r["id"] for r in ps], encoder=encoder, **config)
+    idx = CaseIndex.from_texts(
+        [r["text"] for r in ps],
+        [r["id"] for r in ps],
+        encoder=encoder,
+        config=IndexConfig().replace(**config),
+    )
     rr = []
     for r in ps:
         hits = idx.recommend(r["id"], k=len(ps) - 1)
@@ -83,7 +88,7 @@ def rec_mrr(
     rows: list[dict[str, Any]], split: str, config: dict[str, Any], encoder: Any = None, kinds=("query",)
 ) -> float:
     qs = [r for r in rows if r.get("case_id") and r["split"] == split and r["kind"] in kinds]
-    idx = CaseIndex.from_corpus(load_corpus(), encoder=encoder, **config)
+    idx = CaseIndex.from_corpus(load_corpus(), encoder=encoder, config=IndexConfig().replace(**config))
     hits = idx.search([r["text"] for r in qs], k=len(idx))
     rr = []
     for r, hl in zip(qs, hits, strict=True):
@@ -108,7 +113,9 @@ def hard_rec_mrr(
         rel = {f"topic-{t}" for t, m in topics.items() if m[0].get("case_id") == case.id}
         if not rel:
             continue
-        idx = CaseIndex.from_corpus([c for c in corpus if c.id != case.id], encoder=encoder, **config)
+        idx = CaseIndex.from_corpus(
+            [c for c in corpus if c.id != case.id], encoder=encoder, config=IndexConfig().replace(**config)
+        )
         idx.add(["\n".join(r["text"] for r in m) for m in topics.values()], [f"topic-{t}" for t in topics])
         hits = idx.search([i.text for i in case.initiatives], k=len(idx))
         for hl in hits:

@@ -33,7 +33,8 @@ def frame() -> pd.DataFrame:
 def test_tag_frame_columns_and_values(frame, tagger) -> None:
     out = yanreform.tag_frame(frame, "body", id_column="key")
     codes = list(tagger.taxonomy_.codes)
-    expected_cols = ["id"] + [x for c in codes for x in (c, f"{c}_score")] + ["tags", "evidence"]
+    expected_cols = ["id", "key", "body"] + [x for c in codes for x in (c, f"{c}_score")]
+    expected_cols += ["tags", "evidence", "error"]
     assert list(out.columns) == expected_cols
     assert list(out.index) == list(frame.index)
     assert out["id"].tolist() == frame["key"].tolist()
@@ -52,14 +53,23 @@ def test_tag_frame_columns_and_values(frame, tagger) -> None:
     assert out.at["a", "evidence"].startswith("digitalisation: ") and "平台" in out.at["a", "evidence"]
     assert "dispute_resolution" in out.at["c", "tags"]
     assert out.at["f", "tags"] == [] and out.at["f", "evidence"] == ""
-    # cells that are not text get no category
+    # cells that are not text get no category, and an error saying why
     for idx in ("b", "d", "e"):
         assert out.at[idx, "tags"] == [] and not out.loc[idx, codes].any()
+    assert out["error"].tolist() == [
+        None,
+        "missing 'body' (row 'b')",
+        None,
+        "'body' is a number, not text (row 'd')",
+        "empty 'body' (row 'e')",
+        None,
+    ]
 
 
 def test_tag_frame_options_and_errors(frame, tagger) -> None:
-    out = yanreform.tag_frame(frame.loc[["a"]], "body", evidence=False, tagger=tagger)
+    out = yanreform.tag_frame(frame.loc[["a"]], "body", evidence=False, tagger=tagger, keep_columns=False)
     assert "evidence" not in out.columns and "id" not in out.columns and list(out.index) == ["a"]
+    assert "body" not in out.columns and out.columns[-1] == "error"
     with pytest.raises(MissingColumnError) as ei:
         yanreform.tag_frame(frame, "text")
     assert isinstance(ei.value, KeyError) and isinstance(ei.value, InputError)
@@ -68,6 +78,38 @@ def test_tag_frame_options_and_errors(frame, tagger) -> None:
         yanreform.tag_frame(frame, "body", id_column="nope")
     with pytest.raises(TypeError, match="DataFrame"):
         yanreform.tag_frame(list(TEXTS.values()), "body")
+
+
+def test_tag_frame_keeps_input_columns_rows_in_rows_out(fake_tagger) -> None:
+    df = pd.DataFrame(
+        {
+            "text": [TEXTS["a"], None, 42, "", TEXTS["c"] * 30, pd.NA],
+            "agency": ["甲", "乙", "丙", "丁", "戊", "己"],
+            "tags": [1, 2, 3, 4, 5, 6],
+            "n": pd.array([1, 2, 3, 4, 5, 6], dtype="Int64"),
+        },
+        index=[10, 11, 12, 13, 14, 15],
+    )
+    out = yanreform.tag_frame(df, "text", tagger=fake_tagger)
+    assert len(out) == len(df) and list(out.index) == list(df.index)
+    assert list(out.columns[:4]) == ["text", "agency", "input_tags", "n"]
+    assert out["agency"].tolist() == df["agency"].tolist() and out["n"].dtype == "Int64"
+    assert out["input_tags"].tolist() == [1, 2, 3, 4, 5, 6]
+    assert out["error"].tolist() == [
+        None,
+        "missing 'text' (row 11)",
+        "'text' is a number, not text (row 12)",
+        "empty 'text' (row 13)",
+        None,
+        "missing 'text' (row 15)",
+    ]
+    assert out.at[10, "tags"] == [t.code for t in fake_tagger.tag(TEXTS["a"])]
+    long_codes = out.at[14, "tags"]
+    assert len(TEXTS["c"] * 30) > 600 and long_codes  # tagged in passages
+    sub = yanreform.tag_frame(df, "text", tagger=fake_tagger, keep_columns=["agency"], evidence=False)
+    assert list(sub.columns[:2]) == ["agency", "digitalisation"]
+    with pytest.raises(MissingColumnError, match="keep_columns name 'x'"):
+        yanreform.tag_frame(df, "text", tagger=fake_tagger, keep_columns=["x"])
 
 
 def test_import_is_lazy() -> None:

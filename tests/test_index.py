@@ -136,7 +136,7 @@ def test_explain_rejects_unknown_id_like_strings(lexical_index):
 
 
 def _label_of(text: str) -> str:
-    from yanreform.search.index.case_index import _label
+    from yanreform.search.index.explain import _label
 
     return _label(text)
 

@@ -5,19 +5,20 @@ from __future__ import annotations
 import csv
 import io
 import json
+import os
 import tracemalloc
 from pathlib import Path
 
 import pytest
 
-from yanreform.errors import InputError
+from yanreform.errors import InputError, MissingColumnError
 from yanreform.io import (
     decode_bytes,
     input_kind,
     open_input,
-    open_output,
-    read_done_ids,
+    output_format,
     read_text_file,
+    write_output,
 )
 
 TEXT = "搭建综合支撑平台。全面整合警综平台、执法公示平台,实现各类系统的一键登录。"
@@ -173,8 +174,15 @@ def test_xlsx_streams_rows(tmp_path: Path) -> None:
 
 
 def test_unknown_type_and_missing_file(tmp_path: Path) -> None:
-    with pytest.raises(InputError, match=r"unknown file type '\.pdf'.*\.jsonl"):
-        input_kind("a.pdf")
+    with pytest.raises(InputError, match=r"unknown file type '\.odt'.*\.pdf.*\.xls"):
+        input_kind("a.odt")
+    assert [input_kind(f"a{x}") for x in (".pdf", ".doc", ".WPS", ".xls", ".docx")] == [
+        "pdf",
+        "doc",
+        "doc",
+        "xls",
+        "docx",
+    ]
     with pytest.raises(InputError, match="no file suffix"):
         open_input(str(tmp_path / "noext"))
     with pytest.raises(InputError, match="no such file"):
@@ -206,76 +214,170 @@ def test_read_text_file_errors(tmp_path: Path) -> None:
     assert read_text_file(p) == "查询"
 
 
-def test_atomic_output_commit_and_abort(tmp_path: Path) -> None:
+def test_jsonl_without_the_text_field_is_refused_when_opened(tmp_path: Path) -> None:
+    p = tmp_path / "w.jsonl"
+    p.write_text("\n".join(json.dumps({"id": i, "body": "甲"}) for i in range(80)) + "\n", encoding="utf-8")
+    with pytest.raises(MissingColumnError) as ei:
+        open_input(str(p))
+    assert str(ei.value) == (
+        f"{p}: no text field 'text' in its first 50 records (fields: 'id', 'body'); "
+        "name it with --text-column"
+    )
+    assert len(list(open_input(str(p), text_column="body"))) == 80
+    # present in some of the first records: the others become error records, as before
+    q = tmp_path / "q.jsonl"
+    q.write_text('{"id": 1, "body": "x"}\n{"id": 2, "text": "乙"}\n', encoding="utf-8")
+    recs = list(open_input(str(q)))
+    assert [r.ok for r in recs] == [False, True] and recs[0].error == f"missing 'text' ({q}:1)"
+    # stdin: the lines read for the check are not lost
+    data = b'{"id": "a", "text": "\xe4\xb8\x80"}\n{"id": "b", "text": "\xe4\xba\x8c"}\n'
+    assert [r.text for r in open_input("-", stdin=io.BytesIO(data))] == ["一", "二"]
+    with pytest.raises(MissingColumnError, match="<stdin>: no text field 'body'"):
+        open_input("-", stdin=io.BytesIO(data), text_column="body")
+
+
+def test_csv_title_row_and_header_row(tmp_path: Path) -> None:
+    p = tmp_path / "汇总表.csv"
+    p.write_text(
+        "2024年政法改革案例汇总表,,\n序号,单位,简介\n1,盐城市公安局,建设执法办案中心。\n", "utf-8-sig"
+    )
+    (r,) = list(open_input(str(p), text_column="简介", id_column="序号"))
+    assert (r.id, r.text, r.where, r.fields["单位"]) == ("1", "建设执法办案中心。", f"{p}:3", "盐城市公安局")
+    (r,) = list(open_input(str(p), text_column="简介", header_row=2))
+    assert r.text == "建设执法办案中心。"
+    with pytest.raises(InputError, match="no text column '简介'"):
+        open_input(str(p), text_column="简介", header_row=1)
+
+
+FORMAT_CASES = [
+    ("out.jsonl", None, "jsonl"),
+    ("out.CSV", None, "csv"),
+    ("out.tsv", None, "tsv"),
+    ("out.xlsx", None, "xlsx"),
+    ("out.dat", "csv", "csv"),
+    (None, None, "jsonl"),
+    (None, "tsv", "tsv"),
+]
+
+
+@pytest.mark.parametrize(("path", "fmt", "expected"), FORMAT_CASES)
+def test_output_format_by_suffix(path, fmt, expected) -> None:
+    assert output_format(path, fmt) == expected
+
+
+def test_output_format_errors() -> None:
+    with pytest.raises(InputError, match=r"result\.xlsx: --format csv does not match the suffix \.xlsx"):
+        output_format("result.xlsx", "csv")
+    with pytest.raises(
+        InputError, match=r"unknown output suffix '\.txt'; use \.jsonl, \.csv, \.tsv or \.xlsx"
+    ):
+        output_format("result.txt")
+    with pytest.raises(InputError, match=r"needs -o OUT\.xlsx"):
+        output_format(None, "xlsx")
+
+
+OUT_RECORDS = [
+    {
+        "id": "x1",
+        "agency": "盐城市公安局",
+        "n": 3,
+        "tags": [
+            {
+                "code": "digitalisation",
+                "name": "数字赋能",
+                "score": 0.9312,
+                "evidence": [
+                    {"start": 0, "end": 3, "text": "大数据", "source": "lexicon", "term": "大数据"},
+                    {"start": 5, "end": 7, "text": "平台", "source": "lexicon", "term": "平台"},
+                    {"start": 9, "end": 12, "text": "大数据", "source": "lexicon", "term": "大数据"},
+                ],
+            },
+            {"code": "coordination", "name": "协同联动", "score": 0.7, "evidence": [], "evidence_omitted": 4},
+        ],
+        "text": "大数据……",
+    },
+    {"id": 2, "agency": "法院", "error": "empty 'text' (f:2)"},
+]
+CODES = ["digitalisation", "coordination", "supervision"]
+HEADER = ["id", "agency", "n", "categories", "类别", *CODES, "evidence", "text", "error"]
+ROW1 = [
+    "x1",
+    "盐城市公安局",
+    "3",
+    "digitalisation;coordination",
+    "数字赋能、协同联动",
+    "0.9312",
+    "0.7",
+    "0.0",
+]
+EVIDENCE1 = "数字赋能：大数据、平台；协同联动：等4处"
+
+
+@pytest.mark.parametrize("fmt", ["csv", "tsv"])
+def test_csv_and_tsv_output_read_back(tmp_path: Path, fmt: str) -> None:
+    out = tmp_path / f"o.{fmt}"
+    n = write_output(out, iter(OUT_RECORDS), fmt, codes=CODES, fields=["agency", "n"], with_text=True)
+    assert n == 2
+    raw = out.read_bytes()
+    assert raw.startswith(b"\xef\xbb\xbf") == (fmt == "csv")  # Excel on Chinese Windows needs the BOM
+    with out.open(encoding="utf-8-sig", newline="") as f:
+        rows = list(csv.reader(f, delimiter="," if fmt == "csv" else "\t"))
+    assert rows[0] == HEADER
+    assert rows[1] == [*ROW1, EVIDENCE1, "大数据……", ""]
+    assert rows[2] == ["2", "法院", "", "", "", "0.0", "0.0", "0.0", "", "", "empty 'text' (f:2)"]
+    assert len(rows) == 3
+
+
+def test_xlsx_output_read_back(tmp_path: Path) -> None:
+    openpyxl = pytest.importorskip("openpyxl")
+    out = tmp_path / "o.xlsx"
+    long_text = "甲" * 40_000
+    recs = [OUT_RECORDS[0], OUT_RECORDS[1], {"id": "t", "text": long_text + "\x01", "tags": []}]
+    assert write_output(out, recs, "xlsx", codes=CODES, fields=["agency", "n"], with_text=True) == 3
+    wb = openpyxl.load_workbook(out)
+    ws = wb.active
+    assert wb.sheetnames == ["结果"] and ws.freeze_panes == "B2"
+    rows = [list(r) for r in ws.iter_rows(values_only=True)]
+    assert rows[0] == HEADER
+    assert rows[1][:8] == [
+        "x1",
+        "盐城市公安局",
+        3,
+        "digitalisation;coordination",
+        "数字赋能、协同联动",
+        0.9312,
+        0.7,
+        0,
+    ]
+    assert rows[1][8] == EVIDENCE1
+    assert rows[2][0] == 2 and rows[2][-1] == "empty 'text' (f:2)"
+    assert len(rows[3][9]) == 32_767 and rows[3][9].endswith("characters per cell)")
+    assert ws.column_dimensions["A"].width == 26 and ws.column_dimensions["I"].width == 60
+    assert len(rows) == 4
+
+
+def test_write_output_is_atomic_and_follows_the_umask(tmp_path: Path) -> None:
     out = tmp_path / "out.jsonl"
     out.write_text("old\n", encoding="utf-8")
-    w = open_output(out, "jsonl")
-    w.write({"id": "a", "tags": []})
-    # nothing replaced yet: the old file is intact, a temp file sits beside it
-    assert out.read_text(encoding="utf-8") == "old\n"
-    assert len(list(tmp_path.glob(".out.jsonl.*.tmp"))) == 1
-    w.abort()
-    assert out.read_text(encoding="utf-8") == "old\n"
-    assert list(tmp_path.glob("*.tmp")) == []
 
-    with open_output(out, "jsonl") as w:
-        w.write({"id": "a", "tags": [], "note": "中文"})
-    assert json.loads(out.read_text(encoding="utf-8")) == {"id": "a", "tags": [], "note": "中文"}
-    assert list(tmp_path.glob("*.tmp")) == []
-
-    with pytest.raises(KeyboardInterrupt), open_output(out, "jsonl") as w:
-        w.write({"id": "b"})
+    def boom():
+        yield {"id": "a", "tags": []}
         raise KeyboardInterrupt
-    assert list(tmp_path.glob("*.tmp")) == []
-    assert json.loads(out.read_text(encoding="utf-8"))["id"] == "a"
 
-
-def test_csv_output_rows(tmp_path: Path) -> None:
-    out = tmp_path / "o.csv"
-    with open_output(out, "csv", codes=["digitalisation", "coordination"], meta_fields=["case_id"]) as w:
-        w.write({"id": "x1", "case_id": "c1", "tags": [{"code": "coordination", "score": 0.7}]})
-        w.write({"id": "x2", "error": "empty 'text' (f:2)"})
-    rows = list(csv.reader(out.open(encoding="utf-8")))
-    assert rows == [
-        ["id", "case_id", "categories", "digitalisation", "coordination", "error"],
-        ["x1", "c1", "coordination", "0.0", "0.7", ""],
-        ["x2", "", "", "0.0", "0.0", "empty 'text' (f:2)"],
-    ]
-
-
-def test_resume_drops_truncated_tail(tmp_path: Path) -> None:
-    out = tmp_path / "r.jsonl"
-    full = "".join(json.dumps({"id": f"r{i}", "tags": []}) + "\n" for i in range(5))
-    out.write_text(full[:-9], encoding="utf-8")  # a crash cut the last record in half
-    done = read_done_ids(out, "jsonl")
-    assert done == {"r0", "r1", "r2", "r3"}
-    assert out.read_text(encoding="utf-8") == full[: full.index('{"id": "r4"')]
-    with open_output(out, "jsonl", resume=True) as w:
-        w.write({"id": "r4", "tags": []})
-    assert [json.loads(line)["id"] for line in out.read_text(encoding="utf-8").splitlines()] == [
-        f"r{i}" for i in range(5)
-    ]
-    assert read_done_ids(tmp_path / "absent.jsonl", "jsonl") == set()
-
-
-def test_resume_bad_middle_line_is_an_error(tmp_path: Path) -> None:
-    out = tmp_path / "r.jsonl"
-    out.write_text('{"id": "a"}\ngarbage\n{"id": "b"}\n', encoding="utf-8")
-    with pytest.raises(InputError, match=r"r\.jsonl:2: cannot resume"):
-        read_done_ids(out, "jsonl")
-
-
-def test_resume_csv(tmp_path: Path) -> None:
-    out = tmp_path / "r.csv"
-    out.write_text(
-        "id,categories,digitalisation,error\na,,0.0,\nb,digitalisation,0.9,\nc,dig", encoding="utf-8"
-    )
-    assert read_done_ids(out, "csv") == {"a", "b"}
-    with open_output(out, "csv", codes=["digitalisation"], resume=True) as w:
-        w.write({"id": "c", "tags": []})
-    assert out.read_text(encoding="utf-8").splitlines()[-1] == "c,,0.0,"
-    with pytest.raises(InputError, match="cannot resume: its columns differ"):
-        open_output(out, "csv", codes=["digitalisation", "coordination"], resume=True)
+    with pytest.raises(KeyboardInterrupt):
+        write_output(out, boom(), "jsonl")
+    assert out.read_text(encoding="utf-8") == "old\n" and list(tmp_path.glob(".*.tmp")) == []
+    old = os.umask(0o027)
+    try:
+        write_output(out, [{"id": "a", "tags": [], "note": "中文"}], "jsonl")
+    finally:
+        os.umask(old)
+    assert json.loads(out.read_text(encoding="utf-8")) == {"id": "a", "tags": [], "note": "中文"}
+    assert out.stat().st_mode & 0o777 == 0o640
+    with pytest.raises(InputError, match="is a folder"):
+        write_output(tmp_path, [], "jsonl")
+    with pytest.raises(InputError, match="does not exist"):
+        write_output(tmp_path / "no" / "o.csv", [], "csv")
 
 
 @pytest.mark.slow
@@ -293,11 +395,11 @@ def test_streaming_memory_is_flat(tmp_path: Path) -> None:
     out = tmp_path / "big.out.jsonl"
     tracemalloc.start()
     try:
-        n = 0
-        with open_output(out, "jsonl") as w:
-            for r in open_input(str(p)):
-                w.write({"id": r.id, "error": r.error} if r.error else {"id": r.id, "n": len(r.text)})
-                n += 1
+        recs = (
+            {"id": r.id, "error": r.error} if r.error else {"id": r.id, "n": len(r.text)}
+            for r in open_input(str(p))
+        )
+        n = write_output(out, recs, "jsonl")
         _, peak = tracemalloc.get_traced_memory()
     finally:
         tracemalloc.stop()

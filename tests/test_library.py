@@ -190,13 +190,29 @@ def test_docx_submissions(lib, tmp_path):
     assert one.text.startswith("建设执法办案管理中心") and len(one.initiatives) == 1 and one.agency == ""
 
 
+def test_pdf_collection_is_regrouped_into_cases(lib, tmp_path):
+    pytest.importorskip("pypdf")
+    pytest.importorskip("reportlab")
+    from tests.test_readers_pdf import PAGE_1, PAGE_2, make_pdf
+
+    p = tmp_path / "汇编.pdf"
+    make_pdf(p, [PAGE_1, PAGE_2])
+    cid = lib.add(p, year=2024)
+    a, b = lib.cases(collection=cid)
+    assert (a.id, a.source_id, a.agency, len(a.initiatives)) == (f"{cid}-01", "汇编-01", "某市公安局", 2)
+    assert b.agency_kind == "court" and b.initiatives[0].text.startswith("建立府院联动机制。")
+    assert all(c.text[i.start : i.end] == i.text for c in (a, b) for i in c.initiatives)
+    assert a.initiatives[1].heading == "强化执法监督管理。"
+
+
 @pytest.mark.parametrize(
     ("name", "content", "error", "match"),
     [
         ("garbage.txt", b"\xff\xfe\x00\xd8" * 50 + b"\x81", ParseError, "garbage.txt"),
         ("empty.txt", b"   \n\n", ParseError, "empty collection"),
         ("broken.xlsx", b"PK\x03\x04 not a workbook", InputError, "not a readable .xlsx"),
-        ("notes.pdf", b"%PDF-1.4", InputError, "unknown file type"),
+        ("notes.odt", b"PK\x03\x04", InputError, "unknown file type"),
+        ("broken.pdf", b"%PDF-1.4 not really", InputError, r"broken\.pdf"),
     ],
 )
 def test_corrupt_file_is_refused_and_nothing_written(tmp_path, fake_tagger, name, content, error, match):

@@ -537,3 +537,26 @@ def test_analyses_are_reused_across_calls(fake_tagger: Tagger) -> None:
     second = fake_tagger.tag_many([a])  # the analysis keeps its matches and embedding
     assert fake_tagger.encoder.n_calls - before == 1 and first[0].codes == second[0].codes
     assert a.embedding(fake_tagger.model_id_) is not None
+
+
+def test_bootstrap_intervals_bracket_the_estimate() -> None:
+    from yanreform.tagging.evaluate import bootstrap_intervals, label_matrix
+
+    codes = ("a", "b", "c")
+    rng = np.random.default_rng(3)
+    gold = [[codes[int(rng.integers(3))]] for _ in range(300)]
+    pred = [g if rng.random() < 0.8 else [codes[int(rng.integers(3))]] for g in gold]
+    r = evaluate_sets(gold, pred, codes, bootstrap=500, seed=1)
+    lo, hi = r.intervals["micro_f1"]
+    assert lo < r.micro["f1"] < hi and 0.03 < hi - lo < 0.15  # about +-1.96 sd of a proportion over 300
+    lo, hi = r.intervals["macro_f1"]
+    assert lo < r.macro["f1"] < hi
+    assert set(r.intervals) == {"micro_f1", "macro_f1", "f1/a", "f1/b", "f1/c"}
+    assert "95% bootstrap intervals" in r.to_text() and r.to_dict()["intervals"]["micro_f1"] == [
+        *r.intervals["micro_f1"]
+    ]
+    perfect = bootstrap_intervals(label_matrix(gold, codes), label_matrix(gold, codes), codes, n_boot=200)
+    assert perfect["micro_f1"] == (1.0, 1.0) and perfect["f1/b"] == (1.0, 1.0)
+    assert evaluate_sets(gold, pred, codes).intervals == {}  # only when asked
+    # the same seed gives the same intervals
+    assert evaluate_sets(gold, pred, codes, bootstrap=500, seed=1).intervals == r.intervals

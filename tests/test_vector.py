@@ -12,7 +12,8 @@ import numpy as np
 import pytest
 
 from yanreform.search import vector
-from yanreform.search.vector import ApproxIndex, topk, topk_reference
+from yanreform.search.approx import ApproxIndex
+from yanreform.search.vector import topk, topk_reference
 
 VECTOR_PY = Path(vector.__file__)
 

@@ -12,8 +12,12 @@ Top-level API::
     topk                                             # vector.py (numpy only)
     CaseIndex                                        # index.py
     Tagger                                           # tagger.py
-    tag_frame                                        # frame.py (pandas extra)
-    Library                                          # library/ (SQLite case library across years)
+    tag_frame                                        # apps/frame.py (pandas extra)
+    tag_documents, DocumentTags                      # tagging/documents.py: long texts in passages
+    open_input, write_output, Record                 # io: readers and writers of batch files
+    tag_records, tag_partition, run_partitions,      # batch: the engine
+    TagOptions, PartStore                            # batch: crash-safe output in committed parts
+    Library, LibraryCase, NearDuplicate              # library/: SQLite case library across years
 """
 
 from __future__ import annotations
@@ -56,7 +60,7 @@ _LAZY: dict[str, str] = {
     "Analysis": "text.analysis",
     "Analyzer": "text.analysis",
     "topk": "search.vector",
-    "ApproxIndex": "search.vector",
+    "ApproxIndex": "search.approx",
     "CaseIndex": "search.index",
     "Hit": "search.index",
     "HitList": "search.index",
@@ -71,6 +75,16 @@ _LAZY: dict[str, str] = {
     "CaseTags": "tagging.records",
     "EvalReport": "tagging.evaluate",
     "tag_frame": "apps.frame",
+    "tag_documents": "tagging.documents",
+    "DocumentTags": "tagging.documents",
+    "open_input": "io",
+    "write_output": "io",
+    "Record": "io",
+    "PartStore": "batch",
+    "TagOptions": "batch",
+    "tag_records": "batch",
+    "tag_partition": "batch",
+    "run_partitions": "batch",
     "Library": "library",
     "LibraryCase": "library",
     "LibraryInitiative": "library",

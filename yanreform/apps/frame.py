@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from ..errors import MissingColumnError
+from ..tagging.documents import LONG_THRESHOLD, tag_documents
 
 if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
@@ -44,6 +45,24 @@ def _evidence_text(tags: Sequence[Any], max_terms: int = 3) -> str:
     return "; ".join(parts)
 
 
+def _cell_error(v: Any, text_column: str, where: str) -> str | None:
+    """Why a cell cannot be tagged (None when it can): missing, not text, blank."""
+    from ..io.readers._base import check_record, json_type
+
+    if v is None or (isinstance(v, float) and v != v):  # None, NaN
+        return f"missing {text_column!r} ({where})"
+    try:
+        import pandas as pd
+
+        if v is pd.NA or v is pd.NaT:
+            return f"missing {text_column!r} ({where})"
+    except ImportError:  # pragma: no cover
+        pass
+    if not isinstance(v, str):
+        return f"{text_column!r} is {json_type(v)}, not text ({where})"
+    return check_record(where, v, where, text_column, "id").error
+
+
 def tag_frame(
     df: pd.DataFrame,
     text_column: str,
@@ -51,7 +70,9 @@ def tag_frame(
     id_column: str | None = None,
     tagger: Tagger | None = None,
     evidence: bool = True,
+    keep_columns: bool | Sequence[str] = True,
     batch_size: int = 256,
+    long_threshold: int = LONG_THRESHOLD,
 ) -> pd.DataFrame:
     """Tag every row of ``df[text_column]`` with reform categories.
 
@@ -61,32 +82,53 @@ def tag_frame(
         id_column: optional column copied into the result as its first column, ``id``.
         tagger: a fitted :class:`yanreform.Tagger`; None uses ``Tagger.default()``.
         evidence: add the ``evidence`` column (short text naming the matched terms per category).
+        keep_columns: carry ``df``'s columns into the result: True (default) all of them, False none, or a
+            list of names.
         batch_size: passages per tagging batch.
+        long_threshold: texts longer than this many characters are tagged in passages and aggregated
+            (:func:`yanreform.tagging.documents.tag_documents`).
 
     Returns:
-        A new DataFrame with ``df``'s index, and columns, in this order: ``id`` (only with ``id_column``); for
+        A new DataFrame with ``df``'s index, and columns, in this order: ``id`` (only with ``id_column``);
+        the kept input columns (one that has the name of an output column is renamed ``input_<name>``); for
         each category code of the tagger's taxonomy, in taxonomy order, ``<code>`` (bool: the category was
         assigned) and ``<code>_score`` (float64 in [0, 1]: its calibrated score, 0.0 when not assigned);
         ``tags`` (list of the assigned codes, best first); ``evidence`` (str, e.g.
-        ``"digitalisation: 平台, 大数据"``; only with ``evidence=True``). Rows whose cell is not a non-empty
-        string (NaN, None, numbers, blanks) get no category: all False / 0.0, ``tags == []``, evidence ``""``.
+        ``"digitalisation: 平台, 大数据"``; only with ``evidence=True``); ``error`` (None, or why the row
+        could not be tagged: a cell that is missing, NaN, not a string or blank, e.g. ``"'body' is a number,
+        not text (row 'd')"``; such rows get all False / 0.0, ``tags == []``, evidence ``""``). Rows in ==
+        rows out.
 
     Raises:
         ImportError: pandas is not installed (names the ``frame`` extra).
-        MissingColumnError: ``text_column`` or ``id_column`` is not a column of ``df``; the message names it
-            and lists the columns. It is an :class:`~yanreform.errors.InputError` and a ``KeyError`` (what
-            pandas raises for a missing column), so either ``except`` works.
+        MissingColumnError: ``text_column``, ``id_column`` or a ``keep_columns`` name is not a column of
+            ``df``; the message names it and lists the columns. It is an
+            :class:`~yanreform.errors.InputError` and a ``KeyError`` (what pandas raises for a missing
+            column), so either ``except`` works.
         TypeError: ``df`` is not a DataFrame.
     """
     pd = _pandas()
     if not isinstance(df, pd.DataFrame):
         raise TypeError(f"df must be a pandas DataFrame, got {type(df).__name__}")
     cols = [str(c) for c in df.columns]
+
+    def missing(col: Any, what: str) -> MissingColumnError:
+        return MissingColumnError(
+            f"{what} {col!r} is not a column of the DataFrame (columns: {', '.join(map(repr, cols))})"
+        )
+
     for col, what in ((text_column, "text_column"), (id_column, "id_column")):
         if col is not None and col not in df.columns:
-            raise MissingColumnError(
-                f"{what} {col!r} is not a column of the DataFrame (columns: {', '.join(map(repr, cols))})"
-            )
+            raise missing(col, what)
+    if keep_columns is True:
+        kept = list(df.columns)
+    elif keep_columns is False:
+        kept = []
+    else:
+        kept = list(keep_columns)
+        for col in kept:
+            if col not in df.columns:
+                raise missing(col, "keep_columns name")
     if tagger is None:
         from ..tagging.tagger import Tagger
 
@@ -94,10 +136,14 @@ def tag_frame(
     codes = list(tagger.codes)
 
     cells = df[text_column].tolist()
-    ok = [i for i, v in enumerate(cells) if isinstance(v, str) and v.strip()]
+    index = list(df.index)
+    errors: list[str | None] = [_cell_error(v, text_column, f"row {index[i]!r}") for i, v in enumerate(cells)]
+    ok = [i for i, e in enumerate(errors) if e is None]
     tag_lists: list[Sequence[Any]] = [()] * len(cells)
     if ok:
-        results = tagger.tag_many([cells[i] for i in ok], batch_size=batch_size)
+        results = tag_documents(
+            tagger, [cells[i] for i in ok], batch_size=batch_size, threshold=long_threshold
+        )
         for i, res in zip(ok, results, strict=True):
             tag_lists[i] = res
 
@@ -105,6 +151,10 @@ def tag_frame(
     data: dict[str, Any] = {}
     if id_column is not None:
         data["id"] = df[id_column].tolist()
+    own = {"id", "tags", "evidence", "error", *codes, *(f"{c}_score" for c in codes)}
+    for col in kept:
+        name = str(col)
+        data[f"input_{name}" if name in own else name] = df[col]
     code_pos = {c: k for k, c in enumerate(codes)}
     flags = [[False] * n for _ in codes]
     scores = [[0.0] * n for _ in codes]
@@ -120,4 +170,5 @@ def tag_frame(
     data["tags"] = [[t.code for t in tl] for tl in tag_lists]
     if evidence:
         data["evidence"] = [_evidence_text(tl) for tl in tag_lists]
+    data["error"] = pd.Series(errors, index=df.index, dtype=object)
     return pd.DataFrame(data, index=df.index)

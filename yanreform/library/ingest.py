@@ -7,6 +7,9 @@ collection id). Nothing here touches the database.
 * ``.txt`` collections (any encoding :func:`yanreform.corpus.read_collection` reads) and ``.docx``
   submissions: parsed into cases and initiatives with exact offsets (a .docx without case structure becomes
   one case holding the whole text).
+* ``.pdf``, ``.doc`` / ``.wps``: read by :func:`yanreform.io.open_input` (text layer; LibreOffice, antiword
+  or catdoc for .doc) one record per initiative, regrouped into their cases (ids ``-01``, ``-02`` …); a case
+  text is then its initiatives joined by blank lines (lead and outcome are not kept).
 * ``.jsonl`` / ``.csv`` / ``.tsv`` / ``.xlsx`` records (read as ``yanreform tag`` reads them, streamed): one
   case per record, its text one initiative; fields ``agency`` and ``title`` (or ``heading``) are kept when
   present. Consecutive records sharing a ``case_id`` field form one case with one initiative each (so a
@@ -127,7 +130,10 @@ def open_source(
         return _collection_source(p, digest)
     if kind == "docx":
         return _docx_source(p, digest)
-    return _record_source(p, kind, digest, text_column, id_column, skip_bad)
+    if kind in ("jsonl", "csv", "xlsx", "xls"):
+        return _record_source(p, kind, digest, text_column, id_column, skip_bad)
+    # other documents (.doc/.wps, .pdf): the io readers' initiatives, regrouped into their cases
+    return _record_source(p, kind, digest, "text", None, skip_bad, numbered=True)
 
 
 def _drafts_of_corpus(corpus: Any) -> Iterator[CaseDraft]:
@@ -211,17 +217,24 @@ _SAFE_ID = re.compile(r"[^\w.\-]+")
 
 
 def _record_source(
-    p: Path, kind: str, digest: str, text_column: str, id_column: str | None, skip_bad: bool
+    p: Path,
+    kind: str,
+    digest: str,
+    text_column: str,
+    id_column: str | None,
+    skip_bad: bool,
+    *,
+    numbered: bool = False,
 ) -> Source:
     from ..io.readers import open_input
 
     src = open_input(str(p), text_column=text_column, id_column=id_column)
     source = Source(p, kind, digest, iter(()))
-    source.drafts = _record_drafts(src, source, skip_bad)
+    source.drafts = _record_drafts(src, source, skip_bad, numbered)
     return source
 
 
-def _record_drafts(src: Any, source: Source, skip_bad: bool) -> Iterator[CaseDraft]:
+def _record_drafts(src: Any, source: Source, skip_bad: bool, numbered: bool = False) -> Iterator[CaseDraft]:
     seen: dict[str, str] = {}
     group: list[tuple[Any, str, dict[str, Any]]] = []  # records of one case_id: (record, line, fields)
     seq = 0
@@ -235,7 +248,7 @@ def _record_drafts(src: Any, source: Source, skip_bad: bool) -> Iterator[CaseDra
         rid = cid if cid else str(rec0.id)
         if rid == where0:  # no id in the input: number the record
             rid = f"{seq + 1:02d}"
-        suffix = "-" + _SAFE_ID.sub("_", rid)
+        suffix = f"-{seq + 1:02d}" if numbered else "-" + _SAFE_ID.sub("_", rid)
         if suffix in seen:
             raise InputError(f"{where0}: duplicate id {rid!r} (also at {seen[suffix]})")
         seen[suffix] = where0

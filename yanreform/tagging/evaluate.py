@@ -8,14 +8,14 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
 
 from ..errors import InputError
 
-__all__ = ["EvalReport", "evaluate_sets", "expected_calibration_error"]
+__all__ = ["EvalReport", "bootstrap_intervals", "evaluate_sets", "expected_calibration_error", "label_matrix"]
 
 
 @dataclass(frozen=True)
@@ -34,6 +34,8 @@ class EvalReport:
     n: int
     exact_match: float
     none_accuracy: float
+    #: bootstrap 95% intervals ``{"micro_f1": (lo, hi), "macro_f1": ..., "f1/<code>": ...}`` (or empty)
+    intervals: dict[str, tuple[float, float]] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         """Plain-JSON form."""
@@ -44,6 +46,7 @@ class EvalReport:
             "n": self.n,
             "exact_match": self.exact_match,
             "none_accuracy": self.none_accuracy,
+            "intervals": {k: list(v) for k, v in self.intervals.items()},
         }
 
     def to_text(self) -> str:
@@ -59,6 +62,14 @@ class EvalReport:
             lines.append(
                 f"{name:<{w}}  {r['precision']:9.3f}  {r['recall']:6.3f}  {r['f1']:5.3f}  "
                 f"{int(self.micro['support']):7d}  {int(self.micro['predicted']):9d}"
+            )
+        if self.intervals:
+            ci = self.intervals
+            lines.append(
+                "95% bootstrap intervals: micro F1 "
+                + "-".join(f"{x:.3f}" for x in ci["micro_f1"])
+                + ", macro F1 "
+                + "-".join(f"{x:.3f}" for x in ci["macro_f1"])
             )
         na = "n/a" if math.isnan(self.none_accuracy) else f"{self.none_accuracy:.3f}"
         lines.append(
@@ -77,10 +88,72 @@ def _prf(tp: float, pred: float, gold: float) -> tuple[float, float, float]:
     return p, r, f
 
 
+def label_matrix(sets: Sequence[Iterable[str]], codes: Sequence[str]) -> np.ndarray:
+    """Bool (n, k) matrix of code sets in ``codes`` order (codes outside ``codes`` are ignored)."""
+    pos = {c: j for j, c in enumerate(codes)}
+    M = np.zeros((len(sets), len(codes)), bool)
+    for i, s in enumerate(sets):
+        for c in s:
+            j = pos.get(c)
+            if j is not None:
+                M[i, j] = True
+    return M
+
+
+def bootstrap_intervals(
+    gold: np.ndarray, pred: np.ndarray, codes: Sequence[str], *, n_boot: int = 1000, seed: int = 0
+) -> dict[str, tuple[float, float]]:
+    """95% percentile-bootstrap intervals of micro F1, macro F1 and each category's F1.
+
+    Passages are resampled with replacement ``n_boot`` times (vectorised: one (n_boot, n) weight matrix).
+    ``gold``/``pred``: bool (n, k) in ``codes`` order. Macro F1 averages the categories present (in gold or
+    pred) in each resample, as :func:`evaluate_sets` does. Returns ``{"micro_f1": (lo, hi), "macro_f1": ...,
+    "f1/<code>": ...}``; empty for no passages.
+    """
+    G = np.asarray(gold, bool)
+    P = np.asarray(pred, bool)
+    n = G.shape[0]
+    if n == 0:
+        return {}
+    rng = np.random.default_rng(seed)
+    W = np.zeros((n_boot, n), np.float64)
+    idx = rng.integers(0, n, size=(n_boot, n))
+    np.add.at(W, (np.repeat(np.arange(n_boot), n), idx.reshape(-1)), 1.0)
+    tp = W @ (G & P).astype(np.float64)  # (B, k)
+    pp = W @ P.astype(np.float64)
+    gg = W @ G.astype(np.float64)
+    denom = pp + gg
+    with np.errstate(invalid="ignore", divide="ignore"):
+        f1 = np.where(denom > 0, 2 * tp / denom, np.nan)
+        micro = 2 * tp.sum(1) / np.maximum(denom.sum(1), 1e-12)
+    macro = np.nanmean(np.where(denom > 0, f1, np.nan), axis=1)
+
+    def ci(x: np.ndarray) -> tuple[float, float]:
+        x = x[~np.isnan(x)]
+        if not x.size:
+            return (float("nan"), float("nan"))
+        lo, hi = np.percentile(x, [2.5, 97.5])
+        return (round(float(lo), 4), round(float(hi), 4))
+
+    out = {"micro_f1": ci(micro), "macro_f1": ci(macro)}
+    for j, c in enumerate(codes):
+        out[f"f1/{c}"] = ci(f1[:, j])
+    return out
+
+
 def evaluate_sets(
-    gold: Sequence[Iterable[str]], pred: Sequence[Iterable[str]], codes: Sequence[str]
+    gold: Sequence[Iterable[str]],
+    pred: Sequence[Iterable[str]],
+    codes: Sequence[str],
+    *,
+    bootstrap: int = 0,
+    seed: int = 0,
 ) -> EvalReport:
-    """Compare gold and predicted code sets (one per passage) and build an :class:`EvalReport`."""
+    """Compare gold and predicted code sets (one per passage) and build an :class:`EvalReport`.
+
+    ``bootstrap > 0`` adds 95% percentile-bootstrap intervals over that many resamples of the passages
+    (:func:`bootstrap_intervals`) as ``report.intervals``.
+    """
     if len(gold) != len(pred):
         raise InputError(f"gold has {len(gold)} records but pred has {len(pred)}")
     G = [set(g) for g in gold]
@@ -103,7 +176,7 @@ def evaluate_sets(
     none_idx = [i for i, g in enumerate(G) if not g]
     none_acc = (sum(1 for i in none_idx if not P[i]) / len(none_idx)) if none_idx else float("nan")
     exact = (sum(1 for g, p in zip(G, P, strict=True) if g == p) / len(G)) if G else 0.0
-    return EvalReport(
+    report = EvalReport(
         per_category=per,
         micro={"precision": mp, "recall": mr, "f1": mf, "support": ngold, "predicted": npred, "tp": tp},
         macro=macro,
@@ -111,6 +184,12 @@ def evaluate_sets(
         exact_match=exact,
         none_accuracy=none_acc,
     )
+    if bootstrap > 0:
+        ci = bootstrap_intervals(
+            label_matrix(G, codes), label_matrix(P, codes), codes, n_boot=bootstrap, seed=seed
+        )
+        report = replace(report, intervals=ci)
+    return report
 
 
 def expected_calibration_error(scores: Any, labels: Any, *, bins: int = 10) -> float:

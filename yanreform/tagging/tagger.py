@@ -39,12 +39,12 @@ import numpy as np
 
 from ..errors import InputError, ModelError, TaggerFormatError, check_batch_size
 from ..text.analysis import Analysis, Analyzer, TextLike, analyses_of
-from ..text.normalize import Normalized
 from . import features as ft
 from . import persist
 from .evaluate import EvalReport, evaluate_sets
-from .lexicon import STRONG, Lexicon, Match
-from .records import CaseTags, CategorySummary, Evidence, Tag, TagList
+from .evidence import tag_lists
+from .lexicon import Lexicon, Match
+from .records import CaseTags, CategorySummary, TagList
 from .taxonomy import Taxonomy, as_taxonomy
 
 if TYPE_CHECKING:
@@ -420,94 +420,7 @@ class Tagger:
             InputError (a ValueError): ``batch_size`` is not an integer >= 1.
         """
         analyses, P, D = self.score(texts, batch_size=batch_size, show_progress=show_progress)
-        return self._tag_lists(analyses, P, D, batch_size)
-
-    def _tag_lists(
-        self, analyses: list[Analysis], P: np.ndarray, D: np.ndarray, batch_size: int
-    ) -> list[TagList]:
-        """TagLists with evidence from scored analyses (the embeddings are already with the analyses)."""
-        if not analyses:
-            return []
-        cats = self.taxonomy_.categories
-        mid = self.model_id_
-        need_sent: list[tuple[int, int, int]] = []  # (text index, position in its tag list, prototype row)
-        per_text: list[list[list[Any]]] = [[] for _ in analyses]
-        rows_i, rows_j = np.nonzero(D)
-        if rows_i.size:
-            tagged = np.unique(rows_i)
-            Et = np.stack([analyses[int(i)].embedding(mid) for i in tagged])  # type: ignore[misc]
-            S = Et @ self.proto_emb_.T
-            srow = {int(i): n for n, i in enumerate(tagged.tolist())}
-            by_text: dict[int, list[int]] = {}
-            for i, j in zip(rows_i.tolist(), rows_j.tolist(), strict=True):
-                by_text.setdefault(i, []).append(j)
-            for i, js in by_text.items():
-                a = analyses[i]
-                text = a.original
-                row = P[i]
-                js.sort(key=lambda j: (-float(row[j]), j))
-                lex_by_cat: dict[int, list[Match]] = {}
-                for m in self.matches(a):
-                    lex_by_cat.setdefault(m.category, []).append(m)
-                items = per_text[i]
-                for j in js:
-                    ms = lex_by_cat.get(j, [])
-                    shown = [m for m in ms if m.kind == STRONG] or ms
-                    ev: list[Evidence] = []
-                    for m in shown:
-                        s, e = a.span(m.start, m.end)
-                        ev.append(Evidence(s, e, text[s:e], "lexicon", m.term))
-                    if not any(m.kind == STRONG for m in ms):
-                        # No seed of this category: explain by the closest exemplar and the sentence
-                        # matching it.
-                        cols = np.flatnonzero(self.proto_cat_ == j)
-                        best = int(cols[np.argmax(S[srow[i], cols])])
-                        need_sent.append((i, len(items), best))
-                    items.append([cats[j], float(P[i, j]), ev])
-        if need_sent:
-            self._add_exemplar_evidence(analyses, per_text, need_sent, batch_size)
-        return [
-            TagList(
-                (Tag(c.code, c.name, c.name_en, s, tuple(ev)) for c, s, ev in items),
-                text=analyses[i].original,
-            )
-            for i, items in enumerate(per_text)
-        ]
-
-    def _add_exemplar_evidence(
-        self,
-        analyses: Sequence[Analysis],
-        per_text: list[list[list[Any]]],
-        need: list[tuple[int, int, int]],
-        batch_size: int,
-    ) -> None:
-        """Add, for each (text, tag, prototype row) in ``need``, the sentence of the text closest to that
-        exemplar. Sentences are cut from the normalised text and mapped back to the original."""
-        spans_of: dict[int, list[tuple[int, int]]] = {}
-        pieces: list[Analysis] = []
-        offset: dict[int, int] = {}
-        for i, _, _ in need:
-            if i not in spans_of:
-                a = analyses[i]
-                spans = ft.sentences(a.text) or [(0, len(a.text))]
-                spans_of[i] = spans
-                if len(spans) > 1:
-                    offset[i] = len(pieces)
-                    # a sentence of a normalised text is already normalised: no second pass
-                    pieces.extend(Analysis(Normalized(a.text[s:e], a.text[s:e])) for s, e in spans)
-        emb = self._embed(pieces, batch_size=batch_size) if pieces else None
-        for i, slot, row in need:
-            a = analyses[i]
-            spans = spans_of[i]
-            if len(spans) > 1 and emb is not None:
-                sims = emb[offset[i] : offset[i] + len(spans)] @ self.proto_emb_[row]
-                s, e = spans[int(np.argmax(sims))]
-            else:
-                s, e = spans[0]
-            os_, oe = a.span(s, e)
-            per_text[i][slot][2].append(
-                Evidence(os_, oe, a.original[os_:oe], "exemplar", self.proto_text_[row])
-            )
+        return tag_lists(self, analyses, P, D, batch_size=batch_size)
 
     def tag_case(self, case: Case, *, batch_size: int = 256) -> CaseTags:
         """Tag every initiative of a :class:`yanreform.Case` (and its lead) and summarise at case level."""
@@ -533,9 +446,15 @@ class Tagger:
         return CaseTags(case_id=str(case.id), initiatives=per, lead=lead_tags, summary=summary)
 
     def evaluate(
-        self, texts: Sequence[TextLike], labels: Sequence[Sequence[str]], *, batch_size: int = 256
+        self,
+        texts: Sequence[TextLike],
+        labels: Sequence[Sequence[str]],
+        *,
+        batch_size: int = 256,
+        bootstrap: int = 0,
     ) -> EvalReport:
-        """Tag ``texts`` and compare with ``labels`` (one list of codes per text).
+        """Tag ``texts`` and compare with ``labels`` (one list of codes per text); ``bootstrap > 0`` adds 95%
+        bootstrap intervals over that many resamples (``report.intervals``).
 
         Raises:
             TypeError / InputError: as for :meth:`fit` (unknown code -> InputError naming the code and index);
@@ -547,7 +466,7 @@ class Tagger:
         D = self.score(analyses, batch_size=batch_size)[2]
         codes = self.taxonomy_.codes
         pred = [[codes[j] for j in np.flatnonzero(row)] for row in D]
-        return evaluate_sets(labels, pred, codes)
+        return evaluate_sets(labels, pred, codes, bootstrap=bootstrap)
 
     # -- persistence -----------------------------------------------------------------------------------------
     def save(self, path: str | Path) -> Path:

@@ -22,6 +22,7 @@ commands that need them.
 from __future__ import annotations
 
 import argparse
+import sys
 import traceback
 from collections.abc import Sequence
 
@@ -61,6 +62,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line with ``argv`` (default ``sys.argv[1:]``); returns the exit status."""
     parser = build_parser()
     args = parser.parse_args(argv)
+    args.argv = list(argv) if argv is not None else sys.argv[1:]  # to say how to continue a run
     debug = bool(getattr(args, "debug", False))
     setup_logging(debug=debug, quiet=bool(getattr(args, "quiet", False)))
     try:

@@ -7,9 +7,10 @@ import json
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from ...batch import plural
 from ...errors import InputError
-from ...io import open_input, read_text_file
-from ._common import err, fit
+from ...io import DOCUMENT_KINDS, input_kind, open_input, read_document_text
+from ._common import err
 
 if TYPE_CHECKING:
     from ...search.index import CaseIndex
@@ -20,11 +21,18 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
     g = s.add_mutually_exclusive_group()
     g.add_argument("text", nargs="?", metavar="TEXT", help="query text")
     g.add_argument("--case", metavar="ID", help="recommend cases related to this case id")
-    g.add_argument("--file", metavar="F", help="read the query text from a file")
+    g.add_argument(
+        "--file",
+        metavar="F",
+        help="query from a file: a document (.txt, .docx, .doc, .wps, .pdf) is one query; a .jsonl, .csv, "
+        ".tsv, .xlsx or .xls gives one query per record",
+    )
     s.add_argument("-k", type=int, default=5, help="number of results (default 5)")
     s.add_argument("--index", metavar="PATH", help="a saved index (default: the bundled corpus)")
     s.add_argument("--library", metavar="PATH", help="use a case library as the index (yanreform library)")
     s.add_argument("--json", action="store_true", help="print JSON")
+    s.add_argument("--text-column", default="text", metavar="C", help="--file tables: the text column")
+    s.add_argument("--id-column", default=None, metavar="C", help="--file tables: the id column")
     s.set_defaults(func=run_similar)
 
     ix = sub.add_parser("index", parents=[common], help="build a case index")
@@ -62,39 +70,93 @@ def _library_index(path: str) -> CaseIndex:
         return lib.index()
 
 
+def display_similarity(hit: Any) -> float:
+    """A 0-1 similarity for people to read, from a :class:`~yanreform.search.index.Hit`.
+
+    ``Hit.score`` is a z-score relative to the index (0 = an average case for this query, negative for most
+    cases), fine for ranking and misleading to read. This is the one place that turns a hit into a display
+    value: ``hit.similarity`` when the index provides it, else the mean of the lexical cosine and the
+    semantic cosine rescaled from e5's narrow band (0.70-1.00 -> 0-1), or the lexical cosine alone for a
+    lexical-only index.
+    """
+    sim = getattr(hit, "similarity", None)
+    if sim is not None:
+        return float(sim)
+    lex = min(max(float(hit.lexical), 0.0), 1.0)
+    sem = float(hit.semantic)
+    if sem <= 0.0:
+        return lex
+    sem01 = min(max((sem - 0.70) / 0.30, 0.0), 1.0)
+    return 0.5 * lex + 0.5 * sem01
+
+
+def _queries(args: argparse.Namespace) -> list[tuple[str | None, str]]:
+    """(label, text) of each query: one for TEXT or a document, one per record for a table file."""
+    if args.file is None:
+        return [(None, args.text)]
+    kind = input_kind(args.file)
+    if kind in DOCUMENT_KINDS:
+        text = read_document_text(args.file)
+        if not text.strip():
+            raise InputError(f"{args.file}: empty file")
+        return [(None, text)]
+    src = open_input(args.file, text_column=args.text_column, id_column=args.id_column)
+    out: list[tuple[str | None, str]] = []
+    for r in src:
+        if r.ok and r.text is not None:
+            out.append((str(r.id), r.text))
+        else:
+            err(f"skipped: {r.error}")
+    if not out:
+        raise InputError(f"{args.file}: no usable records")
+    return out
+
+
 def run_similar(args: argparse.Namespace) -> int:
     if args.k < 1:
         raise InputError(f"-k must be at least 1, not {args.k}")
     if args.text is None and args.case is None and args.file is None:
         raise InputError("give a TEXT, --case ID or --file F")
-    if args.file is not None:
-        text = read_text_file(args.file)
-        if not text.strip():
-            raise InputError(f"{args.file}: empty file")
-    else:
-        text = args.text
+    queries = _queries(args) if args.case is None else []
+    for _, q in queries:
+        if not q or not q.strip():
+            raise InputError("the query text is empty")
     if args.library is not None and args.index is not None:
         raise InputError("give --index or --library, not both")
     index = _library_index(args.library) if args.library is not None else _load_index(args.index)
+    results: list[tuple[str | None, list[Any], list[str]]] = []
     if args.case is not None:
         hits = index.recommend(args.case, k=args.k)  # UnknownCaseError (an InputError) names the id
+        results.append((None, list(hits), [index.explain(args.case, h.id).reason() for h in hits]))
     else:
-        if not text or not text.strip():
-            raise InputError("the query text is empty")
-        hits = index.search(text, k=args.k)
-    reasons: list[str] = []
-    if args.case is not None:
-        reasons = [index.explain(args.case, h.id).reason() for h in hits]
+        all_hits = index.search([q for _, q in queries], k=args.k)
+        for (label, q), hits in zip(queries, all_hits, strict=True):
+            results.append((label, list(hits), [index.explain(q, h.id).reason() for h in hits]))
     if args.json:
-        rows = [h.to_dict() for h in hits]
-        for row, reason in zip(rows, reasons, strict=False):
-            row["reason"] = reason
-        print(json.dumps(rows, ensure_ascii=False, indent=2))
+        rows = []
+        for label, found, reasons in results:
+            dicts = []
+            for h, reason in zip(found, reasons, strict=True):
+                d = h.to_dict()
+                d["similarity"] = round(display_similarity(h), 4)
+                d["reason"] = reason
+                dicts.append(d)
+            rows.append({"query": label, "hits": dicts})
+        print(
+            json.dumps(
+                rows[0]["hits"] if len(rows) == 1 and rows[0]["query"] is None else rows,
+                ensure_ascii=False,
+                indent=2,
+            )
+        )
         return 0
-    for rank, h in enumerate(hits, 1):
-        print(f"{rank:>2}. {fit(str(h.id), 12)} {h.score:.3f}  {h.title or ''}")
-        if rank - 1 < len(reasons) and reasons[rank - 1]:
-            print(f"    {reasons[rank - 1]}")
+    for label, found, reasons in results:
+        if label is not None:
+            print(f"== {label}")
+        for rank, (h, reason) in enumerate(zip(found, reasons, strict=True), 1):
+            print(f"{rank:>2}. {h.id}  similarity {display_similarity(h):.2f}  {h.title or ''}".rstrip())
+            if reason:
+                print(f"    {reason}")
     return 0
 
 
@@ -113,10 +175,9 @@ def run_index_build(args: argparse.Namespace) -> int:
         src = open_input(args.input, text_column=args.text_column, id_column=args.id_column)
         if src.kind == "collection":
             from ...corpus import read_collection
-            from ...io.readers import collection_id_prefix
 
-            # the file's stem as id prefix, as `tag` uses: `similar --case <stem>-01` finds the same case
-            corpus = read_collection(args.input, id_prefix=collection_id_prefix(Path(args.input)))
+            # read_collection's ids carry the file stem, as `tag` gives them: `similar --case <stem>-01`
+            corpus = read_collection(args.input)
             index, n = CaseIndex.from_corpus(corpus), len(corpus)
         else:
             texts, ids = [], []
@@ -131,8 +192,8 @@ def run_index_build(args: argparse.Namespace) -> int:
                 raise InputError(f"{args.input}: no usable records to index")
             index, n = CaseIndex.from_texts(texts, ids=ids), len(texts)
     index.save(args.output)
-    msg = f"indexed {n:,} documents -> {args.output}"
+    msg = f"indexed {plural(n, 'document')} -> {args.output}"
     if skipped:
-        msg += f" ({skipped:,} bad records skipped)"
+        msg += f" ({plural(skipped, 'bad record')} skipped)"
     err(msg)
     return 0

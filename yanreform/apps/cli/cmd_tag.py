@@ -1,16 +1,29 @@
-"""``yanreform tag INPUT... [-o OUT]``: batch-tag files with the streaming batch engine."""
+"""``yanreform tag INPUT... [-o OUT]``: batch-tag files, crash-safe, in JSONL, CSV, TSV or .xlsx.
+
+With ``-o OUT`` the work is committed batch by batch into ``OUT.partial/`` (:mod:`yanreform.batch.output`)
+and ``OUT`` is written at the end; after Ctrl-C, SIGTERM, ``kill -9`` or a power cut, the same command with
+``--resume`` continues where the committed work ends. Without ``-o`` records stream to stdout.
+"""
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import itertools
+import shlex
+import signal
+import sys
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from ...batch import tag_records
+from ...batch import PartStore, TagOptions, TagStats, fingerprint_inputs, partial_dir, plural, run_partitions
+from ...batch import tag_records as stream_records
 from ...errors import InputError
-from ...io import META_FIELDS, InputSource, OutputFormat, open_input, open_output, read_done_ids
-from ._common import err, progress, stderr_is_tty
+from ...io import LEVELS, OUTPUT_FORMATS, InputSource, open_input, output_format
+from ...io.writers import open_row_writer
+from ...tagging.documents import LONG_THRESHOLD, PASSAGE_CHARS
+from ._common import PROG, err, progress, stderr_is_tty
 
 
 def register(sub: Any, common: argparse.ArgumentParser) -> None:
@@ -18,77 +31,288 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
         "tag",
         parents=[common],
         help="batch-tag files",
-        description="Tag every record of the inputs; one output record per input record, in input order.",
+        description="Tag every record of the inputs; one output record per input record, in input order. "
+        "With -o the work is committed batch by batch: after an interruption, the same command with "
+        "--resume continues it.",
     )
     t.add_argument(
         "inputs",
         nargs="+",
         metavar="INPUT",
-        help="collection .txt, .docx, .jsonl, .csv/.tsv, .xlsx, or - (JSONL on stdin)",
+        help="collection .txt, .docx, .doc, .wps, .pdf, .jsonl, .csv, .tsv, .xlsx, .xls; - is JSONL on stdin",
     )
-    t.add_argument("-o", "--output", metavar="OUT", help="output file (default: stdout)")
     t.add_argument(
-        "--format", choices=("jsonl", "csv"), help="output format (default: from OUT's suffix, else jsonl)"
+        "-o", "--output", metavar="OUT", help="output file: .jsonl, .csv, .tsv or .xlsx (default: stdout)"
+    )
+    t.add_argument(
+        "--format", choices=OUTPUT_FORMATS, help="output format (default: from OUT's suffix; jsonl on stdout)"
     )
     t.add_argument("--text-column", default="text", metavar="C", help="text field/column (default: text)")
     t.add_argument("--id-column", default=None, metavar="C", help="id field/column (default: id if present)")
+    t.add_argument("--sheet", metavar="NAME", help="read only this sheet of .xlsx/.xls inputs (default: all)")
+    t.add_argument(
+        "--header-row", type=int, metavar="N", help="row of the header in CSV/TSV/sheets (default: found)"
+    )
+    t.add_argument(
+        "--level",
+        choices=LEVELS,
+        default="initiative",
+        help="collections: a record per initiative (default) or per case, lead and outcome included",
+    )
+    t.add_argument(
+        "--keep-columns",
+        metavar="A,B",
+        help="input fields to carry into the output (default: all but the text; '' for none)",
+    )
+    t.add_argument("--with-text", action="store_true", help="add the tagged text to the output")
+    t.add_argument(
+        "--long-threshold",
+        type=int,
+        default=LONG_THRESHOLD,
+        metavar="CHARS",
+        help=f"texts longer than this are tagged in passages (default {LONG_THRESHOLD})",
+    )
     t.add_argument("--quiet", "-q", action="store_true", help="no progress bar or summary")
-    t.add_argument("--resume", action="store_true", help="append to OUT, skipping ids already there")
+    t.add_argument("--resume", action="store_true", help="continue the interrupted run that wrote OUT")
+    t.add_argument("--restart", action="store_true", help="discard an interrupted run of OUT and start anew")
     t.add_argument("--strict", action="store_true", help="exit 1 when any record had an error")
     t.add_argument("--batch-size", type=int, default=256, metavar="N", help="records per batch (default 256)")
     t.set_defaults(func=run)
 
 
-def _output_format(args: argparse.Namespace) -> OutputFormat:
-    if args.format:
-        return args.format
-    if args.output and Path(args.output).suffix.lower() == ".csv":
-        return "csv"
-    return "jsonl"
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, raised where the program is, so the run stops the way Ctrl-C stops it."""
+
+
+@contextlib.contextmanager
+def _sigterm_as_interrupt() -> Iterator[None]:
+    def handler(signum: int, frame: Any) -> None:
+        raise Terminated
+
+    try:
+        old = signal.signal(signal.SIGTERM, handler)
+    except ValueError:  # not the main thread: leave signals alone
+        yield
+        return
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, old)
+
+
+def _keep(args: argparse.Namespace, sources: list[InputSource]) -> tuple[str, ...] | None:
+    if args.keep_columns is None:
+        return None
+    names = tuple(x.strip() for x in args.keep_columns.split(",") if x.strip())
+    known: dict[str, None] = {}
+    for s in sources:
+        if s.columns is None and not isinstance(getattr(s, "records", None), list):
+            return names  # a JSONL's fields are known only record by record
+        cols = s.columns if s.columns is not None else [k for r in s.records for k in r.fields]  # type: ignore[attr-defined]
+        known.update(dict.fromkeys(cols))
+    missing = [n for n in names if n not in known]
+    if missing:
+        avail = ", ".join(repr(k) for k in known) or "none"
+        raise InputError(f"--keep-columns: no field {missing[0]!r} in the inputs (fields: {avail})")
+    return names
+
+
+def _resume_command(argv: list[str]) -> str:
+    rest = [a for a in argv if a not in ("--resume", "--restart")]
+    return " ".join([PROG, shlex.join(rest), "--resume"])
 
 
 def run(args: argparse.Namespace) -> int:
     if args.batch_size < 1:
         raise InputError(f"--batch-size must be at least 1, not {args.batch_size}")
-    if args.resume and not args.output:
-        raise InputError("--resume needs -o OUT (the output to continue)")
+    if args.resume and args.restart:
+        raise InputError("give --resume or --restart, not both")
+    if (args.resume or args.restart) and not args.output:
+        raise InputError(f"--{'resume' if args.resume else 'restart'} needs -o OUT (the output to continue)")
     if sum(1 for p in args.inputs if p == "-") > 1:
         raise InputError("stdin (-) can be given only once")
-    fmt = _output_format(args)
+    if args.long_threshold < PASSAGE_CHARS:
+        raise InputError(
+            f"--long-threshold must be at least {PASSAGE_CHARS} (a passage), not {args.long_threshold}"
+        )
+    fmt = output_format(args.output, args.format)
     # Open every input first: a missing file or column stops the run before the model loads.
-    sources: list[InputSource] = [
-        open_input(p, text_column=args.text_column, id_column=args.id_column) for p in args.inputs
+    sources = [
+        open_input(
+            p,
+            text_column=args.text_column,
+            id_column=args.id_column,
+            sheet=args.sheet,
+            header_row=args.header_row,
+            level=args.level,
+        )
+        for p in args.inputs
     ]
-    done: set[str] = set()
-    if args.resume:
-        done = read_done_ids(args.output, fmt)
+    options = TagOptions(
+        keep=_keep(args, sources),
+        exclude=(args.text_column, args.id_column or "id"),
+        with_text=args.with_text,
+        long_threshold=args.long_threshold,
+        batch_size=args.batch_size,
+    )
+    if args.output is None:
+        return _run_stdout(args, sources, fmt, options)
+    return _run_to_file(args, sources, fmt, options)
+
+
+def _load_tagger() -> Any:
+    """The shipped tagger, its model loaded: a broken set-up (model, YANREFORM_HOME) stops the run here,
+    before any record, instead of failing every record."""
     from ...tagging.tagger import Tagger
 
     tagger = Tagger.default()
-    meta_fields = list(META_FIELDS) if any(s.has_meta for s in sources) else []
-    writer = open_output(args.output, fmt, codes=tagger.codes, meta_fields=meta_fields, resume=args.resume)
+    tagger.tag_many(["建设执法办案管理中心。"])
+    return tagger
+
+
+def _bar(args: argparse.Namespace, sources: list[InputSource]) -> Any:
+    enabled = not args.quiet and stderr_is_tty()
     total = None
-    if all(s.kind in ("collection", "docx") for s in sources):
-        total = sum(len(list(s)) for s in sources)
-    bar = progress(not args.quiet and stderr_is_tty(), total)
+    if enabled:
+        counts = [s.estimate_total() for s in sources]
+        total = None if any(c is None for c in counts) else sum(c or 0 for c in counts)
+    return progress(enabled, total)
+
+
+class _StdoutTable:
+    """Rows to stdout whose columns (the input fields) are taken from the first batch: a streamed table
+    has to print its header before it has seen every record."""
+
+    def __init__(self, fmt: Any, codes: Any, with_text: bool) -> None:
+        self.fmt, self.codes, self.with_text = fmt, codes, with_text
+        self.pending: list[dict[str, Any]] = []
+        self.writer: Any = None
+
+    def write(self, record: dict[str, Any]) -> None:
+        if self.writer is None:
+            self.pending.append(record)
+        else:
+            self.writer.write(record)
+
+    def flush(self) -> None:
+        if self.writer is None:
+            fields = list(
+                dict.fromkeys(k for r in self.pending for k in r if k not in ("id", "tags", "error", "text"))
+            )
+            self.writer = open_row_writer(
+                self.fmt, sys.stdout, codes=self.codes, fields=fields, with_text=self.with_text
+            )
+            for r in self.pending:
+                self.writer.write(r)
+            self.pending = []
+        self.writer.flush()
+
+    def close(self) -> None:
+        self.flush()
+        self.writer.close()
+
+
+def _run_stdout(args: argparse.Namespace, sources: list[InputSource], fmt: Any, options: TagOptions) -> int:
+    tagger = _load_tagger()
+    writer = _StdoutTable(fmt, tagger.codes, args.with_text)
+    bar = _bar(args, sources)
     try:
-        stats = tag_records(
+        stats = stream_records(
             itertools.chain.from_iterable(sources),
             tagger,
             writer.write,
             batch_size=args.batch_size,
-            done=done,
+            options=options,
             progress=bar,
             after_batch=writer.flush,
         )
-    except BaseException:
-        writer.abort()
-        raise
     finally:
         if bar is not None:
             bar.close()
-    writer.commit()
+    writer.close()
     if not args.quiet:
-        dest = f" -> {args.output}" if args.output else ""
-        err(stats.summary() + dest)
+        err(stats.summary())
     return 1 if (args.strict and stats.errors) else 0
+
+
+def _fingerprint(args: argparse.Namespace, options: TagOptions) -> dict[str, Any]:
+    return {
+        "inputs": fingerprint_inputs(args.inputs),
+        "text_column": args.text_column,
+        "id_column": args.id_column,
+        "sheet": args.sheet,
+        "header_row": args.header_row,
+        "level": args.level,
+        "keep_columns": list(options.keep) if options.keep is not None else None,
+        "with_text": args.with_text,
+        "long_threshold": options.long_threshold,
+    }
+
+
+def _open_store(args: argparse.Namespace, options: TagOptions) -> PartStore | None:
+    """The part store of this run, or None when there is nothing to do (``--resume`` of a finished run)."""
+    out = Path(args.output)
+    if out.is_dir():
+        raise InputError(f"{out}: is a folder; -o needs a file name")
+    fp = _fingerprint(args, options)
+    store = PartStore.open(out)
+    if store is not None:
+        if args.restart:
+            store.discard()
+            store = None
+        elif not args.resume:
+            raise InputError(
+                f"{store.folder} holds an interrupted run of {out} "
+                f"({plural(store.committed_records, 'record')} kept): add --resume to continue it, or "
+                "--restart to discard it"
+            )
+        else:
+            store.check(fp)
+            return store
+    if args.resume and out.exists():
+        err(f"nothing to resume: {out} is complete (no interrupted run in {partial_dir(out)})")
+        return None
+    return PartStore.create(out, fp, args.batch_size)
+
+
+def _run_to_file(args: argparse.Namespace, sources: list[InputSource], fmt: Any, options: TagOptions) -> int:
+    store = _open_store(args, options)
+    if store is None:
+        return 0
+    if store.partition_size != args.batch_size and args.resume:
+        err(f"resuming with the interrupted run's batch size, {store.partition_size}")
+    argv: list[str] = list(getattr(args, "argv", None) or sys.argv[1:])
+    tagger = _load_tagger()
+    bar = _bar(args, sources)
+    stats = TagStats()
+    try:
+        with _sigterm_as_interrupt():
+            stats = run_partitions(
+                itertools.chain.from_iterable(sources), tagger, store, options=options, progress=bar
+            )
+            if bar is not None:
+                bar.close()
+                bar = None
+            n = store.finish(fmt, codes=tagger.codes, with_text=args.with_text)
+    except KeyboardInterrupt as exc:
+        if bar is not None:
+            bar.close()
+        # read back what a resume will keep (and remove what the interrupted write left)
+        store = PartStore.open(store.out) or store
+        kept = store.committed_records
+        how = "terminated" if isinstance(exc, Terminated) else "interrupted"
+        err(f"{how}: {plural(kept, 'record')} kept in {store.folder}; continue with:")
+        err(f"  {_resume_command(argv)}")
+        return 143 if isinstance(exc, Terminated) else 130
+    except BaseException:
+        if bar is not None:
+            bar.close()
+        if store.folder.exists():
+            err(
+                f"{plural(store.committed_records, 'record')} kept in {store.folder}; after fixing the error:"
+            )
+            err(f"  {_resume_command(argv)}")
+        raise
+    if not args.quiet:
+        err(f"{stats.summary()} -> {args.output}" + (f" ({n:,} written)" if n != stats.records else ""))
+    return 1 if (args.strict and store.errors_written) else 0

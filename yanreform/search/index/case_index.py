@@ -27,22 +27,23 @@ configuration turns on, and only those: a lexical-only index loads no model at a
 
 from __future__ import annotations
 
-import contextlib
 import logging
-import re
 from collections.abc import Iterable, Sequence
-from typing import TYPE_CHECKING, Any, NamedTuple, overload
+from typing import TYPE_CHECKING, Any, overload
 
 import numpy as np
 import scipy.sparse as sp
 
 from ...errors import InputError, ModelError, UnknownCaseError, check_k
 from ...text.analysis import Analysis, Analyzer
+from .components import resolve_components
 from .config import IndexConfig
-from .explain import shared_terms
 from .fusion import fuse, mix
 from .lexical import LexicalStore, widen
 from .records import Explanation, Hit, HitList
+from .reps import Reps as _Reps
+from .reps import blas_threads as _blas_threads
+from .reps import unit_rows
 
 if TYPE_CHECKING:
     from ...corpus import Case, Corpus
@@ -56,57 +57,6 @@ log = logging.getLogger("yanreform")
 
 _STAT_SAMPLE = 4096
 _QUERY_BLOCK = 256
-# Query-time products are small (a few queries x the index): with a multi-threaded BLAS each one wakes the
-# BLAS threads, which on a busy machine costs milliseconds (measured: 10 ms for 1 x 1200 x 384 under load,
-# 0.02 ms on one thread). Below this many (query, row) pairs the scoring runs on one BLAS thread.
-_SINGLE_THREAD_PAIRS = 1_000_000
-_blas_controller: Any = None
-# explain(): strings with CJK characters are always texts; digit runs are ignored when comparing id shapes
-_CJK_RE = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0003ffff]")
-_DIGITS_RE = re.compile(r"\d+")
-
-
-def _blas_threads(pairs: int) -> contextlib.AbstractContextManager[Any]:
-    """Context limiting BLAS to one thread for small products (a no-op without threadpoolctl)."""
-    global _blas_controller
-    if pairs > _SINGLE_THREAD_PAIRS:
-        return contextlib.nullcontext()
-    if _blas_controller is None:
-        try:
-            from threadpoolctl import ThreadpoolController
-        except ImportError:  # pragma: no cover - comes with scikit-learn
-            _blas_controller = False
-        else:
-            _blas_controller = ThreadpoolController().select(user_api="blas")
-    if _blas_controller is False:
-        return contextlib.nullcontext()
-    return _blas_controller.limit(limits=1)
-
-
-class _Reps(NamedTuple):
-    """Query-side representations of q texts or cases: lexical (q, V) CSR, semantic (q, d) and category
-    (q, K) float32 (None when that side is off)."""
-
-    lex: sp.csr_matrix
-    sem: np.ndarray | None
-    cat: np.ndarray | None
-
-    def rows(self, sl: slice) -> _Reps:
-        return _Reps(
-            self.lex[sl],
-            None if self.sem is None else self.sem[sl],
-            None if self.cat is None else self.cat[sl],
-        )
-
-    def row(self, i: int) -> _Reps:
-        return self.rows(slice(i, i + 1))
-
-
-def unit_rows(x: np.ndarray) -> np.ndarray:
-    """Rows L2-normalised, float32; all-zero rows stay zero."""
-    x = np.asarray(x, np.float32)
-    n = np.linalg.norm(x, axis=1, keepdims=True)
-    return np.ascontiguousarray(np.where(n > 0, x / np.maximum(n, 1e-12), 0.0), dtype=np.float32)
 
 
 def _stack(a: np.ndarray | None, b: np.ndarray) -> np.ndarray:
@@ -117,48 +67,6 @@ def _paragraphs(text: str) -> list[str]:
     """Passages of a plain text: its non-empty lines (one passage = no passage split)."""
     paras = [p.strip() for p in text.splitlines() if p.strip()]
     return paras if len(paras) > 1 else []
-
-
-def _label(text: str) -> str:
-    t = " ".join(text.split())
-    return t if len(t) <= 16 else t[:15] + "…"
-
-
-def resolve_components(
-    config: IndexConfig | None,
-    encoder: Encoder | None,
-    segmenter: Segmenter | None,
-    tagger: Tagger | None,
-) -> tuple[IndexConfig, Encoder | None, Segmenter | None, Tagger | None]:
-    """Fill in the shared default components for the sides ``config`` turns on (None: ``IndexConfig()``).
-
-    With the default configuration and no tagger, an index whose default tagger can't serve it (missing head,
-    or an encoder of another model than the head was trained on) is built without its category side, with a
-    warning; a configuration given with ``category_weight > 0`` raises ModelError instead.
-    """
-    cfg = config if config is not None else IndexConfig()
-    if cfg.semantic_weight > 0 and encoder is None:
-        from ..._defaults import default_encoder
-
-        encoder = default_encoder()
-    if cfg.category_weight > 0 and tagger is None:
-        from ...tagging.tagger import Tagger
-
-        try:
-            tagger = Tagger.default(encoder=encoder)
-        except ModelError as exc:
-            if config is not None:
-                raise ModelError(
-                    f"{exc}; the index's category side needs a tagger for this encoder: pass tagger=... or "
-                    "config=IndexConfig(category_weight=0)"
-                ) from exc
-            log.warning("CaseIndex: built without a category side (%s)", exc)
-            cfg = cfg.replace(category_weight=0.0)
-    if (cfg.token_weight > 0 or cfg.boilerplate_weight < 1) and segmenter is None:
-        from ..._defaults import default_segmenter
-
-        segmenter = default_segmenter()
-    return cfg, encoder, segmenter, tagger
 
 
 class CaseIndex:
@@ -628,13 +536,6 @@ class CaseIndex:
         check_k(k)
         return self._hits(self._case_vectors(np.array([r])), k, np.array([r]))[0]
 
-    def _analysis_of_case(self, row: int) -> Analysis:
-        """The analysis of an indexed case's text, with its stored embedding (nothing to encode again)."""
-        a = Analysis.of(self._texts[row])
-        if self._case_emb is not None and self._model_id is not None:
-            a.set_embedding(self._model_id, self._case_emb[row])
-        return a
-
     def explain(self, a: str, b: str, *, k: int = 20) -> Explanation:
         """Why ``a`` and ``b`` (case ids of this index, or texts) are related.
 
@@ -648,77 +549,9 @@ class CaseIndex:
         ignored (``yc2099-01``, or ``7`` in an index of ids ``0`` ... ``9``). That raises UnknownCaseError (an
         InputError and a KeyError) naming it.
         """
-        for name, x in (("a", a), ("b", b)):
-            if not isinstance(x, str):
-                raise TypeError(f"explain: {name} is {type(x).__name__}, expected a case id or a text")
-            if x not in self._pos and self._looks_like_id(x):
-                self._row(x)  # raises UnknownCaseError with a hint
-        ra, rb = self._pos.get(a), self._pos.get(b)
-        aa = self._analysis_of_case(ra) if ra is not None else Analysis.of(a)
-        ab = self._analysis_of_case(rb) if rb is not None else Analysis.of(b)
-        qa = self._case_vectors(np.array([ra])) if ra is not None else self._query_reps([aa])
-        if rb is not None and len(self):
-            lex, sem, cat = self._sides(qa)
-            valid = np.ones(lex.shape, bool)
-            if ra is not None:
-                valid[0, ra] = False
-            fused = fuse(lex, sem, cat, valid, self.config)
-            lexical, semantic, score = float(lex[0, rb]), float(sem[0, rb]), float(fused[0, rb])
-        else:
-            # b is a free text: compare with its whole text, score relative to the index's cases
-            qb = self._query_reps([ab])
-            lexical = float((qa.lex @ qb.lex.T).toarray()[0, 0])
-            semantic = float((qa.sem @ qb.sem.T)[0, 0]) if qa.sem is not None and qb.sem is not None else 0.0
-            category = float((qa.cat @ qb.cat.T)[0, 0]) if qa.cat is not None and qb.cat is not None else 0.0
-            score = self._relative(qa, lexical, semantic, category, ra)
+        from .explain import explain_pair
 
-        cats: list[str] = []
-        names: dict[str, str] = {}
-        if self.tagger is not None:
-            tags_a, tags_b = self.tagger.tag_many([aa, ab])
-            in_b = {t.code for t in tags_b}
-            cats = [t.code for t in tags_a if t.code in in_b]
-            names = {t.code: t.name for t in tags_a if t.code in in_b}
-        seg = self.segmenter
-        if seg is None:
-            from ..._defaults import default_segmenter
-
-            seg = default_segmenter()
-        return Explanation(
-            a=a if ra is not None else _label(a),
-            b=b if rb is not None else _label(b),
-            shared_terms=shared_terms(aa, ab, seg, k),
-            shared_categories=cats,
-            lexical=lexical,
-            semantic=semantic,
-            score=score,
-            category_names=names,
-        )
-
-    def _looks_like_id(self, s: str) -> bool:
-        """Whether ``s`` (not an indexed id) has the shape of this index's ids (see :meth:`explain`)."""
-        if not s or len(s) > 64 or _CJK_RE.search(s) or any(c.isspace() for c in s):
-            return False
-        prefix, shape = (s.rsplit("-", 1)[0] if "-" in s else None), _DIGITS_RE.sub("0", s)
-        for x in self._ids:
-            if _DIGITS_RE.sub("0", x) == shape or (
-                prefix is not None and "-" in x and x.rsplit("-", 1)[0] == prefix
-            ):
-                return True
-        return False
-
-    def _relative(self, qa: _Reps, lexical: float, semantic: float, category: float, ra: int | None) -> float:
-        if len(self) < 2:
-            ws, wc = self.config.semantic_weight, self.config.category_weight
-            return (1 - ws) * lexical + ws * semantic + wc * category
-        sides = [
-            np.concatenate([x, [[v]]], axis=1)
-            for x, v in zip(self._sides(qa), (lexical, semantic, category), strict=True)
-        ]
-        valid = np.ones(sides[0].shape, bool)
-        if ra is not None:
-            valid[0, ra] = False
-        return float(fuse(sides[0], sides[1], sides[2], valid, self.config)[0, -1])
+        return explain_pair(self, a, b, k=k)
 
     # ---------------------------------------------------------------- persistence
 

@@ -137,7 +137,7 @@ def load(
     tagger: Tagger | None = None,
 ) -> CaseIndex:
     """Read an index written by :func:`save` (see :meth:`CaseIndex.load`)."""
-    from .case_index import resolve_components
+    from .components import resolve_components
 
     root = Path(path)
     jpath = root / _JSON
