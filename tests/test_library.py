@@ -7,6 +7,7 @@ subprocesses for the crash and concurrency checks.
 from __future__ import annotations
 
 import contextlib
+import copy
 import json
 import logging
 import os
@@ -352,11 +353,8 @@ def test_remove_deletes_everything_of_a_collection(filled, tmp_path):
 
 def test_retag_redoes_only_what_another_tagger_made(filled, fake_tagger):
     assert filled.retag().retagged == 0
-    other = yr.Tagger(encoder=fake_tagger.encoder, C=0.5)
-    from tests.conftest import labelled_rows
-
-    rows = labelled_rows("devset.jsonl", "train")[:120]
-    other.fit([r["text"] for r in rows], [r["labels"] for r in rows])
+    # a model update: another configuration of the head gets another key (the same learned arrays here)
+    other = copy.copy(fake_tagger).set_params(require_evidence="seed")
     done: list[int] = []
     with Library(filled.path, tagger=other) as lib2:
 
@@ -484,9 +482,8 @@ def test_trends_counts_and_shares(filled, tmp_path):
     assert set(per_ini["total"]) == {34}
     from yanreform.library.trends import plot_trends
 
-    png = plot_trends(kinds, tmp_path / "t.png")
-    svg = plot_trends(df, tmp_path / "t.svg")
-    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and b"<svg" in svg.read_bytes()[:2000]
+    png = plot_trends(kinds, tmp_path / "t.png")  # (the CLI test draws an SVG)
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     with pytest.raises(InputError, match="by must be"):
         filled.trends(by="month")
 
