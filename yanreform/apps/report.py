@@ -52,7 +52,8 @@ FONT_STACK = (
 @dataclass(frozen=True)
 class Related:
     """A related earlier case of a report case: ``case`` (id), ``title``, ``year``, ``agency``, ``score`` (the
-    index's fused score) and ``reason`` (one line: shared categories and key terms)."""
+    index's fused score: z units relative to the index, for ranking; the report shows the order and the
+    reason, not this number) and ``reason`` (one line: shared categories and key terms)."""
 
     case: str
     title: str
@@ -253,8 +254,7 @@ def _case_section(data: ReportData, case: LibraryCase) -> str:
     if rel:
         items = "".join(
             f"<li><b>{_e(r.title or r.case)}</b> <span class='meta'>{r.year} · {_e(r.agency)} · "
-            f"{_e(r.case)} · "
-            f"score {r.score:.2f}</span><br><span class='reason'>{_e(r.reason)}</span></li>"
+            f"{_e(r.case)}</span><br><span class='reason'>{_e(r.reason)}</span></li>"
             for r in rel
         )
         parts.append(f'<ul class="related">{items}</ul>')
