@@ -8,7 +8,8 @@ frequencies, sentences closed by 。, plus boilerplate sentences of the genre sh
 documents share words and stock phrases but not passages, like submissions from different places. Tagging uses
 the real tagger head (lexicon, prototypes, pair model) fitted on the devset with a deterministic hashing
 encoder (384 dimensions, no neural model): the numbers measure the library, not the sentence model. (With the
-real e5 model on CPU, encoding bounds imports at roughly 20-60 initiatives/s on 2 cores.)
+real e5 model, encoding bounds imports: 300 new initiatives of ~120 characters took 35 CPU s, about 8.5 per
+CPU second, on the shared 2-core development machine.)
 
 1. Import: a generated collection (.txt, ``--import-n`` initiatives, ~3 per case) and a JSONL file of as many
    records, each imported in one ``Library.add``. Reported: initiatives/s, and peak RSS above the level before
