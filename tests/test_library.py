@@ -527,6 +527,8 @@ def _many(tmp_path: Path, name: str, n: int) -> Path:
     )
 
 
+# The subprocess tests (a Python start-up each) run in the full suite, outside the fast tier's time budget.
+@pytest.mark.slow
 @pytest.mark.parametrize("kill_after", [1, 8])  # batches staged: early, or the last one (the commit follows)
 def test_killed_import_leaves_the_library_unchanged(tmp_path, fake_tagger, kill_after):
     path = tmp_path / "lib.sqlite"
@@ -554,6 +556,7 @@ def test_killed_import_leaves_the_library_unchanged(tmp_path, fake_tagger, kill_
         assert len(lib.cases(collection="big")) == 400
 
 
+@pytest.mark.slow
 def test_two_processes_import_at_once(tmp_path, fake_tagger):
     path = tmp_path / "lib.sqlite"
     a, b = _many(tmp_path, "a", 150), _many(tmp_path, "b", 150)

@@ -96,6 +96,7 @@ def test_report_for_a_file_outside_the_library(two_years, tmp_path):
     assert len(lib.collections()) == 2  # the file was not imported
 
 
+@pytest.mark.slow  # a subprocess (Python start-up): full suite only
 def test_cli_report_without_a_model(tmp_path, capsys):
     """``report --related 0`` of a text-only library needs no model: the console path runs it as a user
     would (a subprocess, so loading torch would show)."""
