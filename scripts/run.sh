@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # One entry point for the README's Quick start: sets everything up (idempotent) and then runs
 #   bash scripts/run.sh demo    -> yanreform demo on the bundled corpus
-#   bash scripts/run.sh test    -> the whole test suite
+#   bash scripts/run.sh test    -> the whole test suite (after the system set-up scripts: chromium, office tools)
 #   bash scripts/run.sh bench   -> the benchmarks (never part of the tests)
 #   bash scripts/run.sh wheelhouse DIR -> every wheel an offline install needs (torch CPU included) into DIR
 # Needs only python3 (>= 3.11) and pip. A .venv in the repository root is created once and reused.
@@ -29,6 +29,9 @@ case "$cmd" in
   test)
     # LibreOffice/antiword/catdoc for the .doc/.wps tests (they skip, saying why, where this cannot install)
     bash scripts/system-deps-office.sh
+    # Chromium and a CJK font for the browser tests of the HTML report and the web app (skipped, saying why,
+    # where they cannot be installed)
+    bash scripts/system-deps.sh || true
     exec "$VPY" -m pytest "$@" ;;
   bench) exec "$VPY" benchmarks/run_all.py "$@" ;;
   wheelhouse)

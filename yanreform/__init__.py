@@ -17,6 +17,7 @@ Top-level API::
     open_input, write_output, Record                 # io: readers and writers of batch files
     tag_records, tag_partition, run_partitions,      # batch: the engine
     TagOptions, PartStore                            # batch: crash-safe output in committed parts
+    Library, LibraryCase, NearDuplicate              # library/: SQLite case library across years
 """
 
 from __future__ import annotations
@@ -27,8 +28,11 @@ import sys
 from typing import Any
 
 from .errors import (
+    FormatError,
     IndexFormatError,
     InputError,
+    LibraryBusyError,
+    LibraryFormatError,
     ModelError,
     ParseError,
     TaxonomyError,
@@ -81,11 +85,22 @@ _LAZY: dict[str, str] = {
     "tag_records": "batch",
     "tag_partition": "batch",
     "run_partitions": "batch",
+    "Library": "library",
+    "LibraryCase": "library",
+    "LibraryInitiative": "library",
+    "LibraryHit": "library",
+    "Collection": "library",
+    "NearDuplicate": "library",
+    "SharedSpan": "library",
+    "RetagStats": "library",
 }
 
 __all__ = [
+    "FormatError",
     "IndexFormatError",
     "InputError",
+    "LibraryBusyError",
+    "LibraryFormatError",
     "ModelError",
     "ParseError",
     "TaxonomyError",

@@ -56,6 +56,14 @@ class TaggerFormatError(FormatError):
     """A saved tagger (``tagger.json`` + ``tagger.npz``) is corrupt, of an unknown version or inconsistent."""
 
 
+class LibraryFormatError(FormatError):
+    """A case library file is not a yanreform library, is damaged, or was written by a newer yanreform."""
+
+
+class LibraryBusyError(YanreformError, TimeoutError):
+    """Another process held a case library's write lock for longer than the wait allowed."""
+
+
 class ModelError(YanreformError, RuntimeError):
     """A model could not be built or loaded, or does not match what a saved artefact expects."""
 
@@ -87,6 +95,8 @@ __all__ = [
     "FormatError",
     "IndexFormatError",
     "InputError",
+    "LibraryBusyError",
+    "LibraryFormatError",
     "MissingColumnError",
     "ModelError",
     "ParseError",

@@ -3,7 +3,8 @@
 One home for recognising agencies in text: :func:`is_agency_token` / :func:`is_place_token` (words the
 related-case index and its explanations treat as boilerplate: 人民法院, 公安分局, 吴兴区),
 :data:`AGENCY_ROLE_WORDS` (roles and branches: 民警, 检察官, 审判), and :func:`agency_kind` (court,
-procuratorate, police, justice bureau, political-legal committee, or joint, from an agency line). The
+procuratorate, police, justice bureau, political-legal committee, or joint, from an agency line) and
+:func:`agency_place` (the place an agency name starts with: 盐城市, 湖州市吴兴区). The
 collection parser's line-shape scoring of agency lines lives beside it in :mod:`yanreform.corpus.parse`.
 """
 
@@ -17,6 +18,7 @@ __all__ = [
     "AGENCY_KINDS",
     "AGENCY_ROLE_WORDS",
     "agency_kind",
+    "agency_place",
     "is_agency_token",
     "is_boilerplate",
     "is_place_token",
@@ -101,3 +103,32 @@ def agency_kind(agency: str) -> str:
     if len(kinds) > 1:
         return "joint"
     return kinds.pop() if kinds else "other"
+
+
+# One administrative level: 1-7 characters and a suffix (江苏省, 盐城市, 吴兴区, 大兴安岭地区, 阿拉善盟 ...).
+# Names are matched lazily, so 盐城市公安局 gives 盐城市 and not a longer run ending in some later 区/市.
+_PLACE_LEVEL = r"[\u4e00-\u9fff]{1,7}?(?:特别行政区|自治区|自治州|自治县|地区|省|市|州|盟|县|旗|区)"
+_PLACE_PREFIX_RE = re.compile(rf"^(?:{_PLACE_LEVEL})+")
+_LEVEL_RE = re.compile(_PLACE_LEVEL)
+
+
+def agency_place(agency: str) -> str:
+    """The place an agency name starts with (``"盐城市公安局"`` -> ``"盐城市"``, ``"湖州市吴兴区公安分局"`` ->
+    ``"湖州市吴兴区"``), normalised to simplified script; ``""`` when the name starts with no place.
+
+    For a line naming several agencies the first one's place is given; notes in brackets and case numbers are
+    ignored. Words of the place shape that are not places (开发区, 全市 ...) end the match.
+    """
+    from ..text.normalize import normalize_text
+
+    text = re.sub(r"[（(【\[].*?[）)】\]]", "", agency or "").strip()
+    first = _SPLIT_RE.split(normalize_text(text), maxsplit=1)[0] if text else ""
+    m = _PLACE_PREFIX_RE.match(first)
+    if m is None:
+        return ""
+    levels = []
+    for level in _LEVEL_RE.findall(m.group(0)):
+        if level in _GENERIC_PLACE or _NOT_PLACE_RE.fullmatch(level):  # 全市, 开发区 alone: no place
+            break
+        levels.append(level)
+    return "".join(levels)

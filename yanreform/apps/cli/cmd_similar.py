@@ -29,6 +29,7 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
     )
     s.add_argument("-k", type=int, default=5, help="number of results (default 5)")
     s.add_argument("--index", metavar="PATH", help="a saved index (default: the bundled corpus)")
+    s.add_argument("--library", metavar="PATH", help="use a case library as the index (yanreform library)")
     s.add_argument("--json", action="store_true", help="print JSON")
     s.add_argument("--text-column", default="text", metavar="C", help="--file tables: the text column")
     s.add_argument("--id-column", default=None, metavar="C", help="--file tables: the id column")
@@ -57,6 +58,16 @@ def _load_index(path: str | None) -> CaseIndex:
     from ...corpus import load_corpus
 
     return CaseIndex.from_corpus(load_corpus())
+
+
+def _library_index(path: str) -> CaseIndex:
+    """An index of every case of the library at ``path`` (which must exist)."""
+    from ...library import Library
+
+    if not Path(path).is_file():
+        raise InputError(f"{path}: no such library")
+    with Library(path) as lib:
+        return lib.index()
 
 
 def display_similarity(hit: Any) -> float:
@@ -110,7 +121,9 @@ def run_similar(args: argparse.Namespace) -> int:
     for _, q in queries:
         if not q or not q.strip():
             raise InputError("the query text is empty")
-    index = _load_index(args.index)
+    if args.library is not None and args.index is not None:
+        raise InputError("give --index or --library, not both")
+    index = _library_index(args.library) if args.library is not None else _load_index(args.index)
     results: list[tuple[str | None, list[Any], list[str]]] = []
     if args.case is not None:
         hits = index.recommend(args.case, k=args.k)  # UnknownCaseError (an InputError) names the id
