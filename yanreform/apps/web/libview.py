@@ -44,7 +44,16 @@ from .services import Worker, _known_suffix, display_name
 
 log = logging.getLogger("yanreform")
 
-__all__ = ["LibraryGateway", "LibraryUnavailable", "ReadOnlyError", "library_class"]
+__all__ = [
+    "AGENCY_KIND_LABELS",
+    "LibraryGateway",
+    "LibraryUnavailable",
+    "ReadOnlyError",
+    "aligned_pair",
+    "case_row",
+    "library_class",
+    "trend_records",
+]
 
 #: agency kinds in display order, with their Chinese labels
 AGENCY_KIND_LABELS: dict[str, str] = {
@@ -326,7 +335,7 @@ class LibraryGateway:
                 "a": a, "b": b, "score": round(float(p.score), 4), "kind": str(p.kind),
                 "a_case": _INI_SUFFIX.sub("", a), "b_case": _INI_SUFFIX.sub("", b),
                 "a_title": titles.get(a, ""), "b_title": titles.get(b, ""),
-                "spans": [_aligned(s, texts.get(a), texts.get(b)) for s in (p.spans or ())],
+                "spans": [aligned_pair(s, texts.get(a), texts.get(b)) for s in (p.spans or ())],
             })  # fmt: skip
         out.sort(key=lambda d: -d["score"])
         return out
@@ -386,7 +395,7 @@ def _get(span: Any, *names: str) -> Any:
     return None
 
 
-def _aligned(span: Any, text_a: str | None, text_b: str | None) -> dict[str, Any]:
+def aligned_pair(span: Any, text_a: str | None, text_b: str | None) -> dict[str, Any]:
     """One aligned passage pair as ``{"a", "b", "a_range", "b_range"}`` from any of the shapes the module
     docstring lists; unknown shapes show as their text on the left."""
     ra: Any = None

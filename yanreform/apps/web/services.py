@@ -578,4 +578,5 @@ class Analyst:
         """Load every model now (the first tag and search would otherwise pay for it)."""
         self.tagger.tag_many(["建设执法办案管理中心，实现一站式办案。"])
         if len(self.index):
-            self.index.search("运用大数据平台开展智慧监督", k=1)
+            hits = self.index.search("运用大数据平台开展智慧监督", k=1)
+            self.reason("运用大数据平台开展智慧监督", hits[0].id)  # explain loads the keyword model
