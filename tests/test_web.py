@@ -109,7 +109,7 @@ def test_api_tag_returns_the_promised_fields_with_exact_evidence(client, fake_ta
 
 def test_api_tag_splits_a_collection_into_cases_and_initiatives(client) -> None:
     text = BUNDLED.read_text(encoding="utf-8")
-    r = client.post("/api/tag", json={"text": text, "k": 1})
+    r = client.post("/api/tag", json={"text": text})
     assert r.status_code == 200
     body = r.json()
     assert body["kind"] == "collection" and len(body["cases"]) == 10
@@ -121,7 +121,7 @@ def test_api_tag_splits_a_collection_into_cases_and_initiatives(client) -> None:
             for ev in t["evidence"]:
                 assert p["text"][ev["start"] : ev["end"]] == ev["text"]
     for c in body["cases"]:
-        assert len(c["related"]) == 1
+        assert c["related"] == []  # k = 0 by default: tagging only
         codes = {t["code"] for p in c["passages"] if p["kind"] == "initiative" for t in p["tags"]}
         assert {s["code"] for s in c["summary"]} == codes
 
