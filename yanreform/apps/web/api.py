@@ -4,7 +4,7 @@ Names other tools call (keep them): ``POST /api/tag`` ``{"text"}`` -> ``{"tags":
 "evidence": [{"start", "end", "text", ...}]}]}``; ``POST /api/similar`` ``{"text", "k"}`` -> ``{"hits":
 [{"id", "title", "score", ...}]}``; ``GET /healthz`` -> 200 once the models are loaded.
 
-Model work runs on the app's model worker (one call at a time); library work on the library's worker.
+Model and library work run on the app's one worker thread, one call at a time.
 """
 
 from __future__ import annotations

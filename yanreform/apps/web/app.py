@@ -28,7 +28,7 @@ from urllib.parse import urlsplit
 
 from ...errors import FormatError, InputError, ModelError, UnknownCaseError, YanreformError
 from .libview import LibraryGateway, LibraryUnavailable, ReadOnlyError
-from .services import Analyst, Limits, TooLarge, UnsupportedType, Worker
+from .services import Analyst, Limits, TooLarge, UnsupportedType
 
 log = logging.getLogger("yanreform")
 
@@ -246,13 +246,14 @@ def create_app(
         gateway = LibraryGateway(library, tagger=tagger, read_only=read_only)
 
     analyst = Analyst(tagger, index, corpus=corpus, limits=limits)
-    models = Worker("models")
+    # One worker thread for the models and the library: the library tags and encodes with the same tagger
+    # (whose thread safety is not promised) and an SQLite connection stays on the thread that opened it.
+    models = gateway.worker
 
     @asynccontextmanager
     async def lifespan(app: Any) -> AsyncIterator[None]:
         yield
-        models.close()
-        gateway.close()
+        gateway.close()  # closes the library (if the gateway opened it), then the worker
 
     app = FastAPI(
         title="yanreform",

@@ -1,7 +1,8 @@
 """The web app's one seam to the case library (:class:`yanreform.Library`, issue 13).
 
 Nothing else in the web app touches the library. :class:`LibraryGateway` opens it (or takes an opened one),
-runs every call on one worker thread (an SQLite connection stays on the thread that opened it) and turns what
+runs every call on one worker thread (an SQLite connection stays on the thread that opened it; the app runs
+its model calls on the same thread, since the library tags with the app's tagger) and turns what
 the library returns into plain dicts for the pages and the JSON API. It calls only the names issue 13
 promises:
 
@@ -167,7 +168,7 @@ class LibraryGateway:
         self.path: str | None = None
         self._lib: Any = None
         self._owned = False
-        self._worker = Worker("library")
+        self._worker = Worker("worker")
         if library is not None and not isinstance(library, str | os.PathLike):
             self._lib = library
             self.path = str(getattr(library, "path", "") or "") or None
@@ -204,8 +205,13 @@ class LibraryGateway:
         """A gateway without a library: every call raises LibraryUnavailable(``reason``)."""
         g = cls.__new__(cls)
         g.read_only, g.reason, g.path, g._lib, g._owned = bool(read_only), reason, None, None, False
-        g._worker = Worker("library")
+        g._worker = Worker("worker")
         return g
+
+    @property
+    def worker(self) -> Worker:
+        """The thread every library call runs on (the app runs its model calls there too)."""
+        return self._worker
 
     @property
     def available(self) -> bool:

@@ -12,8 +12,8 @@ the bytes in a private temporary folder (mode 0700) under a fixed name; the only
 name that is used is its suffix, and only after it matched a suffix of ``INPUT_KINDS``, so no request value
 reaches a filesystem path. The folder is removed before :func:`read_upload` returns.
 
-Every method is synchronous and may take seconds with the real model: the app runs them on its model worker
-thread (:class:`Worker`), one at a time.
+Every method is synchronous and may take seconds with the real model: the app runs them on its worker thread
+(:class:`Worker`), one at a time.
 """
 
 from __future__ import annotations
