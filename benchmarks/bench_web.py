@@ -10,11 +10,11 @@ passages from the labelled corpora, and the server runs with ``YANREFORM_CACHE=0
 its text: the latency of a new submission, not of a cache hit.
 
 Reported: p50 / p95 / max latency per endpoint at concurrency 1 and under load, throughput, errors, and the
-server's resident memory (after loading, peak under load). The peer, measured in the same run: the same calls
-made directly on the library in a second process with the same settings (``Tagger.tag`` + ``Tag.to_dict``;
-``CaseIndex.search`` + ``explain`` for the reasons), no HTTP. At concurrency 1 each text goes to the peer and
-then to the server, alternately, so both see the same machine load; the ratios say what the web layer (HTTP,
-JSON, the worker thread and, under load, queueing) adds.
+server's resident memory (after loading, peak under load). The peer, measured in the same run on the same
+requests: the library calls themselves (``Tagger.tag_many``; ``CaseIndex.search`` + ``explain`` for the
+reasons), timed inside the server on its worker thread and reported in each response's ``Server-Timing``
+header (``work``). The ratio latency / work says what the web layer (HTTP, JSON, the worker hand-off and,
+under load, the queue) adds to the library's own time.
 """
 
 from __future__ import annotations
@@ -67,9 +67,10 @@ class Client:
         self.port = port
         self.local = threading.local()
 
-    def post(self, path: str, body: dict[str, Any]) -> tuple[int, float]:
-        """``(status, seconds)``; status 0 when the request failed twice. A kept-alive connection the server
-        closed meanwhile (uvicorn closes idle ones after 5 s) is reopened and the request sent once more."""
+    def post(self, path: str, body: dict[str, Any]) -> tuple[int, float, float]:
+        """``(status, seconds, seconds of library work in the server)``; status 0 when the request failed
+        twice. A kept-alive connection the server closed meanwhile (uvicorn closes idle ones after 5 s) is
+        reopened and the request sent once more."""
         data = json.dumps(body, ensure_ascii=False).encode()
         for attempt in (1, 2):
             conn = getattr(self.local, "conn", None)
@@ -81,13 +82,26 @@ class Client:
                 conn.request("POST", path, body=data, headers={"Content-Type": "application/json"})
                 resp = conn.getresponse()
                 resp.read()
-                return resp.status, time.perf_counter() - t0
+                dt = time.perf_counter() - t0
+                return resp.status, dt, work_of(resp.getheader("server-timing") or "")
             except (OSError, http.client.HTTPException):
                 self.local.conn = None
                 conn.close()
                 if fresh or attempt == 2:
-                    return 0, time.perf_counter() - t0
-        return 0, 0.0  # pragma: no cover
+                    return 0, time.perf_counter() - t0, 0.0
+        return 0, 0.0, 0.0  # pragma: no cover
+
+
+def work_of(server_timing: str) -> float:
+    """Seconds of ``work`` in a ``Server-Timing`` header (``work;dur=12.3, queue;dur=0.1``)."""
+    for part in server_timing.split(","):
+        name, _, dur = part.strip().partition(";dur=")
+        if name == "work":
+            try:
+                return float(dur) / 1000.0
+            except ValueError:
+                return 0.0
+    return 0.0
 
 
 def rss_mb(pid: int) -> float:
@@ -111,6 +125,7 @@ def run_load(client: Client, jobs: list[tuple[str, dict[str, Any]]], concurrency
     """Send ``jobs`` with ``concurrency`` threads; stop early after ``cap_s`` seconds. Returns latencies by
     path, errors and wall time."""
     lat: dict[str, list[float]] = {}
+    work: dict[str, list[float]] = {}
     errors = 0
     lock = threading.Lock()
     deadline = time.monotonic() + cap_s
@@ -119,44 +134,21 @@ def run_load(client: Client, jobs: list[tuple[str, dict[str, Any]]], concurrency
         nonlocal errors
         if time.monotonic() > deadline:
             return
-        status, dt = client.post(*job)
+        status, dt, w = client.post(*job)
         with lock:
             if status == 200:
                 lat.setdefault(job[0], []).append(dt)
+                work.setdefault(job[0], []).append(w)
             else:
                 errors += 1
 
     t0 = time.perf_counter()
     with ThreadPoolExecutor(max_workers=concurrency) as pool:
         list(pool.map(one, jobs))
-    return {"lat": lat, "errors": errors, "wall": time.perf_counter() - t0}
-
-
-def peer() -> int:
-    """The peer process: read ``{"op", "text"}`` lines on stdin, do the same work as the API in-process, write
-    ``{"dt": seconds}`` lines on stdout."""
-    from yanreform import CaseIndex, Tagger, load_corpus
-
-    tagger = Tagger.default()
-    index = CaseIndex.from_corpus(load_corpus(), tagger=tagger)
-    tagger.tag("建设执法办案管理中心")
-    index.explain("运用大数据平台开展智慧监督", index.search("运用大数据平台开展智慧监督", k=1)[0].id)
-    print(json.dumps({"ready": True}), flush=True)
-    for line in sys.stdin:
-        job = json.loads(line)
-        t, t0 = job["text"], time.perf_counter()
-        if job["op"] == "tag":
-            json.dumps([x.to_dict() for x in tagger.tag(t)], ensure_ascii=False)
-        else:
-            hits = index.search(t, k=5)
-            json.dumps([{**h.to_dict(), "reason": index.explain(t, h.id).reason()} for h in hits])
-        print(json.dumps({"dt": time.perf_counter() - t0}), flush=True)
-    return 0
+    return {"lat": lat, "work": work, "errors": errors, "wall": time.perf_counter() - t0}
 
 
 def main(argv: list[str] | None = None) -> int:
-    if argv is None and sys.argv[1:] == ["--peer"]:
-        return peer()
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--quick", action="store_true", help="60 requests, 4 concurrent")
     ap.add_argument("--requests", type=int, default=None, help="requests under load (default 500; quick 60)")
@@ -179,9 +171,6 @@ def main(argv: list[str] | None = None) -> int:
            "--library", os.path.join(tmp, "none.sqlite")]  # fmt: skip
     t_start = time.perf_counter()
     proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-    peer_proc = subprocess.Popen([sys.executable, __file__, "--peer"], env=env, stdin=subprocess.PIPE,
-                                 stdout=subprocess.PIPE, text=True)  # fmt: skip
-    assert peer_proc.stdin is not None and peer_proc.stdout is not None
     try:
         client = Client(port)
         while True:
@@ -198,27 +187,18 @@ def main(argv: list[str] | None = None) -> int:
             if time.perf_counter() - t_start > 600:
                 raise SystemExit("the server did not become healthy in 600 s")
         startup = time.perf_counter() - t_start
-        if "ready" not in json.loads(peer_proc.stdout.readline() or "{}"):
-            raise SystemExit("the peer process failed to start")
         mem_idle = rss_mb(proc.pid)
 
-        # concurrency 1, alternating peer and server on the same text: the web layer's overhead
+        # concurrency 1: the web layer's overhead without queueing
         single: dict[str, list[float]] = {"/api/tag": [], "/api/similar": []}
         direct: dict[str, list[float]] = {"/api/tag": [], "/api/similar": []}
         for i, t in enumerate(single_texts):
             path = "/api/tag" if i % 2 == 0 else "/api/similar"
             body = {"text": t} if path == "/api/tag" else {"text": t, "k": 5}
-            for first in (True, False) if (i // 2) % 2 == 0 else (False, True):  # who goes first alternates
-                if first:
-                    peer_proc.stdin.write(json.dumps({"op": path.rsplit("/", 1)[1], "text": t}) + "\n")
-                    peer_proc.stdin.flush()
-                    direct[path].append(json.loads(peer_proc.stdout.readline())["dt"])
-                else:
-                    status, dt = client.post(path, body)
-                    if status == 200:
-                        single[path].append(dt)
-        peer_proc.stdin.close()
-        peer_proc.wait(60)
+            status, dt, w = client.post(path, body)
+            if status == 200:
+                single[path].append(dt)
+                direct[path].append(w)
 
         # the load: alternating endpoints, bounded by count and time; memory sampled meanwhile
         jobs = [
@@ -240,13 +220,11 @@ def main(argv: list[str] | None = None) -> int:
         sampler.join()
         mem_peak = max(x for x in peak if x == x)
     finally:
-        for p in (peer_proc, proc):
-            if p.poll() is None:
-                p.terminate()
-                try:
-                    p.wait(30)
-                except subprocess.TimeoutExpired:
-                    p.kill()
+        proc.terminate()
+        try:
+            proc.wait(30)
+        except subprocess.TimeoutExpired:
+            proc.kill()
 
     ms = 1000.0
     print(
@@ -254,21 +232,22 @@ def main(argv: list[str] | None = None) -> int:
     )
     print(f"server memory (RSS): {mem_idle:,.0f} MiB after loading, {mem_peak:,.0f} MiB peak under load\n")
     head = (
-        f"{'endpoint':<14}{'setting':<31}{'n':>5}{'p50 ms':>9}{'p95 ms':>9}{'max ms':>9}{'p50 vs direct':>15}"
+        f"{'endpoint':<14}{'setting':<34}{'n':>5}{'p50 ms':>9}{'p95 ms':>9}{'max ms':>9}{'p50 vs work':>13}"
     )
     print(head)
     print("-" * len(head))
     for path in ("/api/tag", "/api/similar"):
-        d50 = pct(direct[path], 50)
+        under = load["work"].get(path, [])
         rows = [
-            ("library call, no HTTP (peer)", direct[path]),
-            ("HTTP, 1 at a time", single[path]),
-            (f"HTTP, {conc} concurrent", load["lat"].get(path, [])),
+            ("library work (peer), 1 at a time", direct[path], direct[path]),
+            ("HTTP, 1 at a time", single[path], direct[path]),
+            (f"library work (peer), {conc} conc.", under, under),
+            (f"HTTP, {conc} concurrent", load["lat"].get(path, []), under),
         ]
-        for label, xs in rows:
+        for label, xs, ref in rows:
             p50 = pct(xs, 50)
-            print(f"{path:<14}{label:<31}{len(xs):>5}{p50 * ms:>9.1f}{pct(xs, 95) * ms:>9.1f}"
-                  f"{(max(xs) if xs else float('nan')) * ms:>9.1f}{p50 / d50:>14.2f}x")  # fmt: skip
+            print(f"{path:<14}{label:<34}{len(xs):>5}{p50 * ms:>9.1f}{pct(xs, 95) * ms:>9.1f}"
+                  f"{(max(xs) if xs else float('nan')) * ms:>9.1f}{p50 / pct(ref, 50):>12.2f}x")  # fmt: skip
     done = sum(len(v) for v in load["lat"].values())
     rate = done / load["wall"]
     print(f"\nunder load: {done} requests answered 200 in {load['wall']:.1f} s ({rate:.1f} req/s), "

@@ -390,6 +390,8 @@ def test_docs_are_served_offline(client) -> None:
 def test_guard_refuses_cross_site_posts_and_foreign_hosts_and_sets_headers(client) -> None:
     r = client.post("/api/tag", json={"text": "监督"}, headers={"origin": "http://evil.example"})
     assert r.status_code == 403 and "cross-site" in error_of(r)
+    r = client.post("/submit", data={"text": "监督"}, headers={"origin": "null"})  # a sandboxed foreign frame
+    assert r.status_code == 403 and r.headers["content-type"].startswith("text/html")
     r = client.post("/api/tag", json={"text": "监督"}, headers={"origin": "http://127.0.0.1"})
     assert r.status_code == 200
     r = client.get("/", headers={"host": "rebind.example:8765"})
@@ -398,6 +400,9 @@ def test_guard_refuses_cross_site_posts_and_foreign_hosts_and_sets_headers(clien
     csp = r.headers["content-security-policy"]
     assert "script-src 'self'" in csp and "frame-ancestors 'none'" in csp
     assert r.headers["x-content-type-options"] == "nosniff"
+    assert r.headers["referrer-policy"] == "same-origin"  # so our own form posts carry their Origin
+    r = client.post("/api/tag", json={"text": "设立一站式诉讼服务中心"})
+    assert re.fullmatch(r"work;dur=\d+\.\d, queue;dur=\d+\.\d", r.headers["server-timing"])
 
 
 # ------------------------------------------------------------------------------------------------ library

@@ -7,7 +7,9 @@ Safety, all here so every route gets it:
   ``Origin`` is another site is refused (403), so a web page open in the same browser cannot make the app
   tag or import anything; an unexpected ``Host`` is refused (400) when the app serves loopback only, which
   stops DNS-rebinding pages; every response carries a strict Content-Security-Policy (scripts only from
-  ``/static``), ``nosniff``, ``no-referrer`` and ``frame-ancestors 'none'``;
+  ``/static``), ``nosniff``, ``Referrer-Policy: same-origin`` and ``frame-ancestors 'none'``; a
+  ``Server-Timing`` header gives the request's time on the worker thread (``work``) and waiting for it
+  (``queue``);
 * templates autoescape everything; the only pre-rendered HTML is from :mod:`yanreform.apps.display`, which
   escapes all text itself;
 * errors are JSON ``{"status", "error", "message"}`` under ``/api/`` and ``/healthz``, an HTML page
@@ -28,7 +30,7 @@ from urllib.parse import urlsplit
 
 from ...errors import FormatError, InputError, ModelError, UnknownCaseError, YanreformError
 from .libview import LibraryGateway, LibraryUnavailable, ReadOnlyError
-from .services import Analyst, Limits, TooLarge, UnsupportedType
+from .services import TIMING, Analyst, Limits, TooLarge, UnsupportedType
 
 log = logging.getLogger("yanreform")
 
@@ -49,7 +51,7 @@ CSP = (
 _SECURITY_HEADERS = [
     (b"content-security-policy", CSP.encode()),
     (b"x-content-type-options", b"nosniff"),
-    (b"referrer-policy", b"no-referrer"),
+    (b"referrer-policy", b"same-origin"),
     (b"x-frame-options", b"DENY"),
 ]
 
@@ -118,7 +120,9 @@ class RequestGuard:
         method = scope.get("method", "GET")
         if method not in ("GET", "HEAD", "OPTIONS"):
             origin = headers.get("origin")
-            if origin and origin != "null" and urlsplit(origin).netloc.lower() != host.lower():
+            # "null" too: a sandboxed frame of another site sends it (our own pages send their origin, since
+            # the referrer policy is same-origin)
+            if origin and (origin == "null" or urlsplit(origin).netloc.lower() != host.lower()):
                 await self._refuse(send, path, 403, "cross-site request refused: use the app's own pages")
                 return
             length = headers.get("content-length")
@@ -144,8 +148,10 @@ class RequestGuard:
                     return {"type": "http.request", "body": bytes(body), "more_body": False}
                 return await receive()
 
+            TIMING.set({})
             await self.app(scope, replay, self._with_headers(send))
             return
+        TIMING.set({})
         await self.app(scope, receive, self._with_headers(send))
 
     def _too_large(self, n: int | None) -> str:
@@ -161,9 +167,12 @@ class RequestGuard:
         async def wrapped(message: Message) -> None:
             if message["type"] == "http.response.start":
                 have = {k.lower() for k, _ in message.get("headers", [])}
-                message["headers"] = list(message.get("headers", [])) + [
-                    (k, v) for k, v in _SECURITY_HEADERS if k not in have
-                ]
+                extra = [(k, v) for k, v in _SECURITY_HEADERS if k not in have]
+                timing = TIMING.get()
+                if timing:  # model/library time of this request, for devtools and bench_web.py
+                    value = ", ".join(f"{k};dur={v * 1000:.1f}" for k, v in timing.items())
+                    extra.append((b"server-timing", value.encode()))
+                message["headers"] = list(message.get("headers", [])) + extra
             await send(message)
 
         return wrapped

@@ -49,8 +49,16 @@ def render(request: Request, name: str, status: int = 200, **context: Any) -> HT
     context.setdefault("library_status", st.library.status())
     context.setdefault("limits", st.limits)
     context.setdefault("names", st.analyst.tagger.names)
+    context.setdefault("suffixes", _suffixes())
     resp: HTMLResponse = st.templates.TemplateResponse(request, name, context, status_code=status)
     return resp
+
+
+def _suffixes() -> list[str]:
+    """The file suffixes the readers take (the upload form's ``accept`` list)."""
+    from ...io.readers import INPUT_KINDS
+
+    return sorted(INPUT_KINDS)
 
 
 def error_response(request: Request, status: int, message: str) -> Response:

@@ -24,9 +24,11 @@ import math
 import re
 import shutil
 import tempfile
+import time
 import unicodedata
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -346,15 +348,36 @@ def read_upload(data: bytes, filename: str | None, *, limits: Limits) -> tuple[s
 # ------------------------------------------------------------------------------------------------ worker
 
 
+#: per request: seconds of work on the worker thread and of waiting for it (the app's ``Server-Timing``)
+TIMING: ContextVar[dict[str, float] | None] = ContextVar("yanreform_web_timing", default=None)
+
+
 class Worker:
     """One background thread that runs blocking calls in order (the models, or the library's connection,
-    stay on one thread); :meth:`run` awaits a call from async code."""
+    stay on one thread); :meth:`run` awaits a call from async code and adds its work and queue time to the
+    request's :data:`TIMING`."""
 
     def __init__(self, name: str) -> None:
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"yanreform-{name}")
 
     async def run(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
-        return await asyncio.wrap_future(self._pool.submit(fn, *args, **kwargs))
+        spent = [0.0]
+
+        def timed() -> T:
+            t = time.perf_counter()
+            try:
+                return fn(*args, **kwargs)
+            finally:
+                spent[0] = time.perf_counter() - t
+
+        t0 = time.perf_counter()
+        try:
+            return await asyncio.wrap_future(self._pool.submit(timed))
+        finally:
+            timing = TIMING.get()
+            if timing is not None:
+                timing["work"] = timing.get("work", 0.0) + spent[0]
+                timing["queue"] = timing.get("queue", 0.0) + max(0.0, time.perf_counter() - t0 - spent[0])
 
     def call(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         """Run ``fn`` on the worker thread and wait for it (from synchronous code)."""
