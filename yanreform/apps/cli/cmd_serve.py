@@ -78,6 +78,7 @@ def run(args: argparse.Namespace) -> int:
 
         from ..web import LibraryGateway, Limits, create_app
         from ..web.app import LOOPBACK_HOSTS
+        from ..web.libview import library_class
     except ImportError as exc:
         raise InputError(
             f"the web app needs the web extra ({exc.name} is missing): pip install 'yanreform[web]'"
@@ -104,10 +105,10 @@ def run(args: argparse.Namespace) -> int:
             index = CaseIndex.load(args.index, tagger=tagger)
         gateway = LibraryGateway(args.library, tagger=tagger, read_only=args.read_only)
         if not gateway.available:
-            if args.library:
-                log.warning("library pages are off: %s", gateway.reason)
-            else:
-                log.info("library pages are off: %s", gateway.reason)
+            if args.library and library_class() is not None:
+                # the library named on the command line exists in this installation but cannot be opened
+                raise InputError(f"--library: {gateway.reason}")
+            log.warning("library pages are off: %s", gateway.reason)
         loopback = _is_loopback(args.host)
         # loopback: accept only loopback Host names (a DNS-rebinding page can't reach the app); else any
         app = create_app(tagger=tagger, index=index, library=gateway, read_only=args.read_only, limits=limits,

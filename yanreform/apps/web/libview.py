@@ -192,7 +192,8 @@ class LibraryGateway:
                 kwargs["encoder"] = tagger.encoder
         try:
             self._lib = self._worker.call(cls, self.path, **kwargs)
-        except (YanreformError, OSError) as exc:
+        except Exception as exc:  # FormatError, sqlite3.Error, OSError ...: the app runs on, saying why
+            log.debug("opening the library failed", exc_info=True)
             self.reason = f"cannot open the case library{f' {self.path}' if self.path else ''}: {exc}"
             log.warning("%s", self.reason)
             return
