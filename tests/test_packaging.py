@@ -49,6 +49,14 @@ def test_wheel_carries_data_and_types(wheel: Path) -> None:
     for rel in tracked:
         assert f"yanreform/_data/{rel}" in names, f"{rel} missing from the wheel"
     assert "yanreform/py.typed" in names
+    # the web app's templates and static files ship inside the package (no CDN, no source checkout needed)
+    web = subprocess.run(
+        ["git", "ls-files", "yanreform/apps/web/templates", "yanreform/apps/web/static"],
+        cwd=REPO, capture_output=True, text=True, check=True,
+    ).stdout.split()  # fmt: skip
+    assert any(p.endswith(".html") for p in web) and any(p.endswith(".css") for p in web)
+    for rel in web:
+        assert rel in names, f"{rel} missing from the wheel"
     assert not any(n.endswith((".pkl", ".pickle", ".joblib")) for n in names)
 
 
@@ -65,13 +73,16 @@ def test_installed_wheel_finds_its_data(wheel: Path, tmp_path: Path) -> None:
         "import yanreform, yanreform._resources as r, sys;"
         "c = yanreform.load_corpus();"
         "print(yanreform.__file__); print(r.models_dir()); print(len(c), sum(len(x.initiatives) for x in c));"
-        "print('torch' in sys.modules)"
+        "print('torch' in sys.modules);"
+        "import yanreform.apps.web.app as w;"
+        "print(w.TEMPLATES.joinpath('home.html').is_file() and w.STATIC.joinpath('style.css').is_file())"
     )
     env = {**os.environ, "PYTHONPATH": str(target)}
     r = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, env=env, capture_output=True, text=True)
     assert r.returncode == 0, r.stderr[-2000:]
-    pkg_file, models, counts, torch_loaded = r.stdout.strip().splitlines()
+    pkg_file, models, counts, torch_loaded, web_files = r.stdout.strip().splitlines()
     assert pkg_file.startswith(str(target))
     assert models.startswith(str(target)) and models.endswith("_data/models")
     assert counts == "10 34"
     assert torch_loaded == "False", "import yanreform + load_corpus must not import torch"
+    assert web_files == "True", "the installed web app finds its templates and static files"

@@ -10,6 +10,7 @@ Commands (one module each; each module's ``register`` adds its sub-parser)::
     yanreform corpus [--json]
     yanreform library (add|list|show|remove|search|retag|export|dupes|trends) ...   the case library (SQLite)
     yanreform report INPUT_OR_COLLECTION -o report.html   a self-contained HTML report
+    yanreform serve [--library PATH] [--host 127.0.0.1] [--port 8765] [--read-only]
 
 Exit status: 0 on success; 1 when ``tag --strict`` met bad records; 2 for an error a person can act on
 (unknown file type, missing column, unreadable file, unparsable collection: one line on stderr, no traceback
@@ -28,13 +29,13 @@ from collections.abc import Sequence
 
 from ... import __version__
 from ...errors import YanreformError
-from . import cmd_demo, cmd_evaluate, cmd_library, cmd_report, cmd_similar, cmd_tag
+from . import cmd_demo, cmd_evaluate, cmd_library, cmd_report, cmd_serve, cmd_similar, cmd_tag
 from ._common import PROG, err, fit, one_line, setup_logging, silence_stdout, text_width
 
 __all__ = ["COMMANDS", "build_parser", "fit", "main", "text_width"]
 
 #: the command modules, in help order; each has ``register(subparsers, common_parent)``
-COMMANDS = (cmd_demo, cmd_tag, cmd_similar, cmd_evaluate, cmd_library, cmd_report)
+COMMANDS = (cmd_demo, cmd_tag, cmd_similar, cmd_evaluate, cmd_library, cmd_report, cmd_serve)
 
 
 def build_parser() -> argparse.ArgumentParser:
