@@ -27,10 +27,8 @@ shift || true
 case "$cmd" in
   demo)  exec .venv/bin/yanreform demo "$@" ;;
   test)
-    # LibreOffice/antiword/catdoc for the .doc/.wps tests (they skip, saying why, where this cannot install)
-    bash scripts/system-deps-office.sh
-    # Chromium and a CJK font for the browser tests of the HTML report and the web app (skipped, saying why,
-    # where they cannot be installed)
+    # Chromium and a CJK font (browser tests of the HTML report and the web app), LibreOffice/antiword/catdoc
+    # (.doc/.wps tests): installed when missing and possible; the tests skip, saying why, where they cannot be
     bash scripts/system-deps.sh || true
     exec "$VPY" -m pytest "$@" ;;
   bench) exec "$VPY" benchmarks/run_all.py "$@" ;;

@@ -1,7 +1,7 @@
 """Legacy Word .doc and Kingsoft .wps inputs through the converters found on the machine.
 
 The .doc is made in the test by LibreOffice headless from a .docx written with python-docx (LibreOffice,
-antiword and catdoc come from scripts/system-deps-office.sh, which scripts/run.sh runs before the tests);
+antiword and catdoc come from scripts/system-deps.sh office, which scripts/run.sh runs before the tests);
 the tests that need a converter skip, naming it, where it is not installed. Kingsoft WPS Writer's .wps is
 the Word 97 binary format under another suffix, so a copy of the .doc stands in for one.
 """
@@ -45,7 +45,7 @@ def test_no_converter_names_what_to_install(tmp_path: Path) -> None:
 
 
 @pytest.mark.skipif(
-    not shutil.which("antiword"), reason="antiword is not installed (scripts/system-deps-office.sh)"
+    not shutil.which("antiword"), reason="antiword is not installed (scripts/system-deps.sh office)"
 )
 def test_a_converter_that_cannot_read_the_file_says_so(tmp_path: Path) -> None:
     p = tmp_path / "old.wps"
@@ -58,7 +58,7 @@ def test_a_converter_that_cannot_read_the_file_says_so(tmp_path: Path) -> None:
 def doc_file(tmp_path_factory) -> Path:
     if SOFFICE is None:
         pytest.skip(
-            "LibreOffice is not installed (scripts/system-deps-office.sh installs it): no .doc can be made"
+            "LibreOffice is not installed (scripts/system-deps.sh office installs it): no .doc can be made"
         )
     folder = tmp_path_factory.mktemp("legacy")
     d = docx.Document()
@@ -91,7 +91,7 @@ def doc_file(tmp_path_factory) -> Path:
 @pytest.mark.parametrize("tool", ["soffice", "antiword", "catdoc"])
 def test_doc_through_each_converter(doc_file: Path, tool: str) -> None:
     if tool not in available_converters():
-        pytest.skip(f"{tool} is not installed (scripts/system-deps-office.sh)")
+        pytest.skip(f"{tool} is not installed (scripts/system-deps.sh office)")
     recs = legacy_records(doc_file, str(doc_file), converters=[tool])
     assert [r.id for r in recs] == ["案例-01-i1", "案例-01-i2"]
     assert recs[0].meta["agency"] == "某某县公安局" and recs[0].meta["title"] == PARAS[1]
