@@ -307,14 +307,19 @@ def test_tagger_evaluate_on_a_tiny_case(tagger: Tagger) -> None:
 
 
 @pytest.mark.slow
-def test_dev_split_micro_f1_floor(tagger: Tagger) -> None:
-    # Measured 0.922 micro / 0.917 macro / 0.889 of no-label passages untagged with the shipped head
-    # (scripts/train_tagger.py); floors a few points lower so that a real regression fails.
-    texts, labels = dev_split()
-    r = tagger.evaluate(texts, labels)
-    assert r.micro["f1"] >= 0.88, r.to_text()
-    assert r.macro["f1"] >= 0.87, r.to_text()
-    assert r.none_accuracy >= 0.8, r.to_text()
+def test_shipped_heads_record_their_cross_validated_figures(tagger: Tagger) -> None:
+    # The shipped heads are trained on every labelled source but the stress set; their honest figures are the
+    # cross-validated ones scripts/train_tagger.py records (real-dev: folds grouped by cluster).
+    for head in (tagger, Tagger.default(fast=True)):
+        cv = head.info_["realdev_cv"]
+        assert cv["seeds"] and len(cv["per_seed"]) == len(cv["seeds"])
+        for rep in cv["per_seed"]:
+            lo, hi = rep["micro_f1_ci95"]
+            assert lo < rep["micro_f1"] < hi and rep["n"] == 199
+        assert head.info_["trained_on"]["realdev"] == 199 and "stress" not in head.info_["trained_on"]
+    full, fast = tagger.info_["realdev_cv"]["mean"], Tagger.default(fast=True).info_["realdev_cv"]["mean"]
+    # measured: full 0.879, fast 0.856 (within 3 points of the full tagger, as issue 15 asks)
+    assert full["micro_f1"] >= 0.86 and fast["micro_f1"] >= full["micro_f1"] - 0.03
 
 
 def test_stress_set_is_held_out_and_varied() -> None:
@@ -336,16 +341,17 @@ def test_stress_set_is_held_out_and_varied() -> None:
 
 @pytest.mark.slow
 def test_stress_set_micro_f1_floor(tagger: Tagger) -> None:
-    # Measured with the shipped head (scripts/train_tagger.py): micro 0.931, macro 0.933, every no-label
-    # passage left untagged, digitalisation 0.90 / one_stop_service 0.94 / coordination 0.94. Floors a few
-    # points lower so that a real regression fails.
+    # Measured with the shipped heads (scripts/train_tagger.py): full micro 0.943, macro 0.944, 18 of 21
+    # no-label passages untagged; fast micro 0.946, 19 of 21. Floors a few points lower so that a real
+    # regression fails.
     rows = stress_rows()
-    r = tagger.evaluate([x["text"] for x in rows], [x["labels"] for x in rows])
-    assert r.micro["f1"] >= 0.88, r.to_text()
-    assert r.macro["f1"] >= 0.86, r.to_text()
-    assert r.none_accuracy >= 0.85, r.to_text()
-    for code in ("digitalisation", "one_stop_service", "coordination"):
-        assert r.per_category[code]["f1"] >= 0.8, r.to_text()
+    for head in (tagger, Tagger.default(fast=True)):
+        r = head.evaluate([x["text"] for x in rows], [x["labels"] for x in rows])
+        assert r.micro["f1"] >= 0.90, r.to_text()
+        assert r.macro["f1"] >= 0.90, r.to_text()
+        assert r.none_accuracy >= 0.8, r.to_text()
+        for code in ("digitalisation", "one_stop_service", "coordination"):
+            assert r.per_category[code]["f1"] >= 0.8, r.to_text()
 
 
 def test_expected_calibration_error_hand_computed() -> None:
@@ -361,17 +367,15 @@ def test_expected_calibration_error_hand_computed() -> None:
 
 @pytest.mark.slow
 def test_scores_are_calibrated_on_held_out_passages(tagger: Tagger) -> None:
-    # Measured (10 bins over all passage x category pairs): ECE 0.0065 on the dev split and 0.0103 on the
-    # stress set; emitted tags' mean score 0.928 vs precision 0.933 (dev), 0.950 vs 0.982 (stress).
+    # Measured on the stress set (10 bins over all passage x category pairs): ECE 0.009 (full) and 0.011
+    # (fast); emitted tags' mean score 0.911 vs precision 0.943 (full), 0.931 vs 0.958 (fast).
     codes = tagger.taxonomy_.codes
-    for texts, labels, bound in (
-        (*dev_split(), 0.02),
-        ([x["text"] for x in stress_rows()], [x["labels"] for x in stress_rows()], 0.03),
-    ):
-        P = tagger.predict_proba(texts)
+    texts, labels = [x["text"] for x in stress_rows()], [x["labels"] for x in stress_rows()]
+    for tg, bound in ((tagger, 0.02), (Tagger.default(fast=True), 0.02)):
+        P = tg.predict_proba(texts)
         Y = label_matrix(labels, codes)
         assert expected_calibration_error(P, Y) <= bound
-        D = tagger.predict(texts)
+        D = tg.predict(texts)
         assert abs(float(P[D].mean()) - float(Y[D].mean())) <= 0.06
         # scores at the very top are earned: nearly every pair scored >= 0.99 is a gold label
         top = P >= 0.99
@@ -560,3 +564,86 @@ def test_bootstrap_intervals_bracket_the_estimate() -> None:
     assert evaluate_sets(gold, pred, codes).intervals == {}  # only when asked
     # the same seed gives the same intervals
     assert evaluate_sets(gold, pred, codes, bootstrap=500, seed=1).intervals == r.intervals
+
+
+# -- the n-gram and ridge signals, and the fast tagger
+# ------------------------------------------------------------------------------------
+def test_char_ngrams_equal_scikit_learns_char_tfidf() -> None:
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
+    from yanreform.tagging.ngrams import CharNgrams
+
+    texts, _ = train_sample(40)
+    ours = CharNgrams(3, min_df=2).fit(texts)
+    ref = TfidfVectorizer(analyzer="char", ngram_range=(1, 3), sublinear_tf=True, min_df=2).fit(texts)
+    assert set(ours.vocab) == set(ref.vocabulary_)
+    probe = [*texts[:5], "全新的文本：一站式诉讼服务中心  与  联动机制\n", ""]
+    A = ours.transform(probe).toarray()
+    order = [ours.vocab[g] for g in ref.get_feature_names_out()]
+    B = ref.transform(probe).toarray()
+    np.testing.assert_allclose(A[:, order], B, rtol=1e-5, atol=1e-6)
+    state, arrays = ours.state()
+    again = CharNgrams.from_state(state, arrays["idf"])
+    np.testing.assert_array_equal(again.transform(probe).toarray(), A)
+    with pytest.raises(ValueError, match="vocabulary"):
+        CharNgrams.from_state({**state, "vocab": state["vocab"][:3]}, arrays["idf"])
+
+
+def test_ridge_dual_equals_the_primal_solution() -> None:
+    from sklearn.linear_model import Ridge
+
+    from yanreform.tagging.ngrams import ridge_fit, ridge_scores
+
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((60, 8)).astype(np.float32)
+    Y = (rng.random((60, 3)) < 0.3).astype(np.int8)
+    W, mu = ridge_fit(X, Y, 0.5)
+    T = Y * 2.0 - 1.0
+    ref = Ridge(alpha=0.5, fit_intercept=False).fit(X, T - T.mean(0))
+    np.testing.assert_allclose(W, ref.coef_.T, rtol=1e-4, atol=1e-5)
+    np.testing.assert_allclose(
+        ridge_scores(X[:4], W, mu), ref.predict(X[:4]) + T.mean(0), rtol=1e-4, atol=1e-5
+    )
+
+
+@pytest.fixture(scope="module")
+def small_fast_tagger() -> Tagger:
+    texts, labels = train_sample(120)
+    return Tagger(features="fast", cv=3).fit(texts, labels)
+
+
+def test_fast_tagger_needs_no_encoder(small_fast_tagger: Tagger, tmp_path: Path) -> None:
+    tg = small_fast_tagger
+    assert tg.fast and tg.model_id_ is None and tg.encoder is None
+    tags = tg.tag_many(list(CLEAR.values()))
+    assert sum(1 for code, tl in zip(CLEAR, tags, strict=True) if code in tl.codes) >= 8
+    for tl in tags:
+        for t in tl:
+            assert all(e.source == "lexicon" for e in t.evidence)  # no exemplar evidence without embeddings
+    again = Tagger.load(tg.save(tmp_path / "fast"))
+    assert again.fast and again.model_id_ is None
+    probe = [*CLEAR.values(), *OUTSIDE]
+    np.testing.assert_array_equal(again.predict_proba(probe), tg.predict_proba(probe))
+    meta = json.loads((tmp_path / "fast" / "tagger.json").read_text(encoding="utf-8"))
+    assert (
+        meta["features"] == "fast"
+        and meta["model_id"] is None
+        and "embedding_ridge" not in meta["pair_features"]
+    )
+    with pytest.raises(InputError, match="features"):
+        Tagger(features="turbo").fit(["a", "b"], [["digitalisation"], []])
+
+
+def test_a_fast_run_never_imports_torch(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, yanreform as yr\n"
+        "tg = yr.Tagger.default(fast=True)\n"
+        "tags = tg.tag_many(['设立一站式诉讼服务中心，群众只进一扇门。', '开展练兵比武'])\n"
+        "assert 'one_stop_service' in tags[0].codes and tags[1] == [], tags\n"
+        "bad = [m for m in ('torch', 'sentence_transformers', 'transformers') if m in sys.modules]\n"
+        "assert not bad, bad\n"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True, timeout=120)

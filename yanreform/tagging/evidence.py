@@ -31,13 +31,17 @@ def tag_lists(
         return []
     cats = tagger.taxonomy_.categories
     mid = tagger.model_id_
+    # a fast tagger has no embeddings: its tags are explained by their seeds and weak seeds only
+    exemplars = mid is not None
     need_sent: list[tuple[int, int, int]] = []  # (text index, position in its tag list, prototype row)
     per_text: list[list[list[Any]]] = [[] for _ in analyses]
     rows_i, rows_j = np.nonzero(D)
     if rows_i.size:
         tagged = np.unique(rows_i)
-        Et = np.stack([analyses[int(i)].embedding(mid) for i in tagged])  # type: ignore[misc]
-        S = Et @ tagger.proto_emb_.T
+        S = np.zeros((len(tagged), 0), np.float32)
+        if mid is not None:
+            Et = np.stack([analyses[int(i)].embedding(mid) for i in tagged])  # type: ignore[misc]
+            S = Et @ tagger.proto_emb_.T
         srow = {int(i): n for n, i in enumerate(tagged.tolist())}
         by_text: dict[int, list[int]] = {}
         for i, j in zip(rows_i.tolist(), rows_j.tolist(), strict=True):
@@ -58,7 +62,7 @@ def tag_lists(
                 for m in shown:
                     s, e = a.span(m.start, m.end)
                     ev.append(Evidence(s, e, text[s:e], "lexicon", m.term))
-                if not any(m.kind == STRONG for m in ms):
+                if exemplars and not any(m.kind == STRONG for m in ms):
                     # No seed of this category: explain by the closest exemplar and the sentence
                     # matching it.
                     cols = np.flatnonzero(tagger.proto_cat_ == j)

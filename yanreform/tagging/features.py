@@ -1,10 +1,11 @@
 """The tagger's signals and its pair model, as pure functions over arrays.
 
 For a batch of n passages and k categories: lexicon statistics per (passage, category)
-(:func:`lexicon_arrays`), similarity to the category prototypes (:func:`prototype_similarities`) and to the
-labelled training passages (:func:`nearest_labelled`), stacked into pair features (:data:`PAIR_FEATURES`,
-:func:`pair_features`), scored by one logistic regression shared across categories with a bias per category
-(:func:`fit_pairs`, :func:`pair_logits`). Nothing here knows about texts or models.
+(:func:`lexicon_arrays`), similarity to the category prototypes (:func:`prototype_similarities`), and the
+scores of two ridge models trained on the labelled passages (character n-gram TF-IDF and, for the full tagger,
+the sentence embedding; :mod:`yanreform.tagging.ngrams`), stacked into pair features (:data:`PAIR_FEATURES`,
+:data:`FAST_FEATURES`, :func:`pair_features`), scored by one logistic regression shared across categories with
+a bias per category (:func:`fit_pairs`, :func:`pair_logits`). Nothing here knows about texts or models.
 """
 
 from __future__ import annotations
@@ -18,13 +19,13 @@ import numpy as np
 from .lexicon import OUTSIDE, STRONG, Match
 
 __all__ = [
+    "FAST_FEATURES",
     "PAIR_FEATURES",
     "THRESHOLD_PRIOR",
     "best_threshold",
     "evidence_mask",
     "fit_pairs",
     "lexicon_arrays",
-    "nearest_labelled",
     "pair_features",
     "pair_logits",
     "prototype_similarities",
@@ -32,7 +33,7 @@ __all__ = [
     "sigmoid",
 ]
 
-#: Features of one (passage, category) pair, in the order of ``Tagger.coef_``.
+#: Features of one (passage, category) pair of the full tagger, in the order of ``Tagger.coef_``.
 PAIR_FEATURES = (
     "seed_any",  # a seed of the category occurs
     "seed_count",  # log1p(number of seed matches)
@@ -40,12 +41,18 @@ PAIR_FEATURES = (
     "weak_count",  # log1p(number of weak-seed matches)
     "seed_in_first_sentence",  # a seed in the first sentence (the heading of an initiative)
     "distinct_seeds",  # log1p(number of distinct seeds)
+    "outside_cues",  # log1p(number of outside-work cues: drills, awards, Party meetings, funding, staffing)
+    "ngram_ridge",  # the category's score from the ridge model on character n-gram TF-IDF
+    # outside-work cues dampen each kind of evidence (a contest among mediators is not mediation work)
+    "outside_x_seed",  # outside_cues x seed_any
+    "outside_x_ngram",  # outside_cues x ngram_ridge
     "prototype_z",  # category prototype similarity, z-scored per category, centred over categories
     "prototype_minus_outside",  # (best prototype sim - best outside-exemplar sim) x 10
-    "knn_margin",  # (nearest labelled positive - nearest labelled negative) x 10
-    "knn_positive",  # nearest labelled positive x 10
-    "outside_cues",  # log1p(number of outside-work cues: drills, awards, Party meetings, funding, staffing)
+    "embedding_ridge",  # the category's score from the ridge model on the passage embedding
+    "outside_x_embedding",  # outside_cues x embedding_ridge
 )
+#: Features of the fast tagger (no neural encoder): the lexical ones.
+FAST_FEATURES = PAIR_FEATURES[:10]
 
 # Pseudo-positives pulling a category's threshold towards the pooled one (see Tagger.fit). 50 rather than 20:
 # with 20-60 positives per category the own threshold is noisy; stronger shrinkage scored better on 5-fold CV,
@@ -142,39 +149,21 @@ def prototype_similarities(
     return S, cat_max.astype(np.float32), out_max.astype(np.float32)
 
 
-def nearest_labelled(
-    E: np.ndarray, ref_E: np.ndarray, ref_Y: np.ndarray, exclude_self: bool
-) -> tuple[np.ndarray, np.ndarray]:
-    """Per category, the highest similarity to a labelled positive and to a labelled negative (n, k)."""
-    n, k = len(E), ref_Y.shape[1]
-    pos = np.full((n, k), -1.0, np.float32)
-    neg = np.full((n, k), -1.0, np.float32)
-    if not len(ref_E):
-        return pos, neg
-    S = E @ ref_E.T
-    if exclude_self:
-        np.fill_diagonal(S, -1.0)
-    for j in range(k):
-        yj = ref_Y[:, j] > 0
-        if yj.any():
-            pos[:, j] = S[:, yj].max(axis=1)
-        if (~yj).any():
-            neg[:, j] = S[:, ~yj].max(axis=1)
-    return pos, neg
-
-
 def pair_features(
     lexa: dict[str, np.ndarray],
-    cat_max: np.ndarray,
-    out_max: np.ndarray,
-    kpos: np.ndarray,
-    kneg: np.ndarray,
-    proto_mean: np.ndarray,
-    proto_std: np.ndarray,
+    ngram_score: np.ndarray,
+    *,
+    cat_max: np.ndarray | None = None,
+    out_max: np.ndarray | None = None,
+    proto_mean: np.ndarray | None = None,
+    proto_std: np.ndarray | None = None,
+    embedding_score: np.ndarray | None = None,
 ) -> np.ndarray:
-    """Raw pair features, float32 (n, k, len(PAIR_FEATURES))."""
+    """Raw pair features, float32 (n, k, f): :data:`FAST_FEATURES` when no embedding signal is given, else
+    :data:`PAIR_FEATURES` (then ``cat_max``, ``out_max``, ``proto_mean``, ``proto_std`` and
+    ``embedding_score`` are all needed)."""
     s, w = lexa["strong"], lexa["weak"]
-    pz = (cat_max - proto_mean) / proto_std
+    outside = np.broadcast_to(np.log1p(lexa["outside"]), s.shape)
     cols = [
         (s > 0),
         np.log1p(s),
@@ -182,13 +171,22 @@ def pair_features(
         np.log1p(w),
         lexa["first"],
         np.log1p(lexa["distinct"]),
-        pz - pz.mean(axis=1, keepdims=True),
-        (cat_max - out_max) * 10.0,
-        (kpos - kneg) * 10.0,
-        kpos * 10.0,
-        np.broadcast_to(np.log1p(lexa["outside"]), s.shape),
+        outside,
+        ngram_score,
+        outside * (s > 0),
+        outside * ngram_score,
     ]
-    return np.stack([c.astype(np.float32) for c in cols], axis=-1)
+    if embedding_score is not None:
+        if cat_max is None or out_max is None or proto_mean is None or proto_std is None:
+            raise ValueError("the full pair features need cat_max, out_max, proto_mean and proto_std")
+        pz = (cat_max - proto_mean) / proto_std
+        cols += [
+            pz - pz.mean(axis=1, keepdims=True),
+            (cat_max - out_max) * 10.0,
+            embedding_score,
+            outside * embedding_score,
+        ]
+    return np.stack([np.asarray(c).astype(np.float32) for c in cols], axis=-1)
 
 
 def evidence_mask(lexa: dict[str, np.ndarray], mode: str) -> np.ndarray:
@@ -201,7 +199,7 @@ def evidence_mask(lexa: dict[str, np.ndarray], mode: str) -> np.ndarray:
 
 
 def fit_pairs(
-    F: np.ndarray, Y: np.ndarray, *, C: float, class_weight: Any, knn_weight: float
+    F: np.ndarray, Y: np.ndarray, *, C: float, class_weight: Any
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Fit the shared logistic regression on pair features F (n, k, f) and labels Y (n, k).
 
@@ -214,11 +212,7 @@ def fit_pairs(
     mean = X.mean(axis=0)
     sd = X.std(axis=0)
     scale = np.where(sd > 1e-6, sd, 1.0)
-    # Column weights after standardisation act as per-block regularisation: a weight w scales the L2
-    # penalty on that coefficient by 1/w^2 (0 switches the column off).
-    colw = np.ones(f)
-    colw[[PAIR_FEATURES.index("knn_margin"), PAIR_FEATURES.index("knn_positive")]] = float(knn_weight)
-    Xs = (X - mean) / scale * colw
+    Xs = (X - mean) / scale
     # One-hot category columns give each category its own bias (shrunk towards the shared one by C).
     onehot = np.tile(np.eye(k), (n, 1))
     y = Y.reshape(-1)
@@ -227,7 +221,7 @@ def fit_pairs(
     coef = model.coef_[0]
     intercept = model.intercept_[0] + coef[f:]
     return (
-        (coef[:f] * colw).astype(np.float32),
+        coef[:f].astype(np.float32),
         intercept.astype(np.float32),
         mean.astype(np.float32),
         scale.astype(np.float32),

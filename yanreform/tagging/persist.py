@@ -1,6 +1,10 @@
 """Saving and loading a fitted tagger: ``tagger.json`` (metadata, taxonomy, parameters) + ``tagger.npz``
 (arrays).
 
+Format version 2 (the ridge-signal head; version 1 heads must be retrained). A full head holds the arrays of
+:data:`ARRAYS`, a fast head (``features="fast"``, no encoder) those of :data:`FAST_ARRAYS`; the n-gram
+vocabulary is a fixed-width unicode array in the npz (no pickle).
+
 No pickle: the arrays are read with ``allow_pickle=False`` and checked against the sha256 recorded in the
 JSON; every field is validated and a bad one raises :class:`~yanreform.errors.TaggerFormatError` naming the
 file and field.
@@ -19,32 +23,39 @@ from typing import Any
 import numpy as np
 
 from ..errors import InputError, TaggerFormatError, TaxonomyError
-from .features import PAIR_FEATURES
+from .features import FAST_FEATURES, PAIR_FEATURES
+from .ngrams import CharNgrams
 from .taxonomy import Taxonomy
 
-__all__ = ["ARRAYS", "FORMAT", "FORMAT_VERSION", "SavedTagger", "evidence_mode", "read", "write"]
+__all__ = [
+    "ARRAYS",
+    "FAST_ARRAYS",
+    "FORMAT",
+    "FORMAT_VERSION",
+    "SavedTagger",
+    "evidence_mode",
+    "read",
+    "write",
+]
 
 FORMAT = "yanreform-tagger"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 JSON_NAME = "tagger.json"
 NPZ_NAME = "tagger.npz"
-#: learned arrays, stored as ``<name>`` in the npz and held as ``<name>_`` on the tagger
+#: learned arrays of a fast head, stored as ``<name>`` in the npz and held as ``<name>_`` on the tagger
+FAST_ARRAYS = ("coef", "intercept", "mean", "scale", "platt", "thresholds", "ngram_W", "ngram_mu")
+#: learned arrays of a full head
 ARRAYS = (
-    "coef",
-    "intercept",
-    "mean",
-    "scale",
-    "platt",
-    "thresholds",
+    *FAST_ARRAYS,
     "proto_mean",
     "proto_std",
     "proto_emb",
     "proto_cat",
     "outside_emb",
-    "ref_emb",
-    "ref_labels",
+    "embedding_W",
+    "embedding_mu",
 )
-_DTYPES = {"proto_cat": np.int64, "ref_labels": np.int8}
+_DTYPES = {"proto_cat": np.int64}
 
 
 def evidence_mode(value: bool | str | None) -> str:
@@ -64,7 +75,9 @@ class SavedTagger:
     """What a saved tagger folder holds, validated."""
 
     taxonomy: Taxonomy
-    model_id: str
+    features: str
+    ngrams: CharNgrams
+    model_id: str | None
     params: dict[str, Any]
     require_evidence: str
     proto_text: list[str]
@@ -93,7 +106,6 @@ def write(path: str | Path, meta: dict[str, Any], arrays: dict[str, Any]) -> Pat
         "format": FORMAT,
         "version": FORMAT_VERSION,
         **meta,
-        "pair_features": list(PAIR_FEATURES),
         "npz_sha256": hashlib.sha256(blob).hexdigest(),
     }
     (p / NPZ_NAME).write_bytes(blob)
@@ -121,20 +133,26 @@ def read(path: str | Path, *, taxonomy: Taxonomy | None = None) -> SavedTagger:
         raise TaggerFormatError(f"{jpath}: field 'format' is not {FORMAT!r}; not a yanreform tagger")
     if meta.get("version") != FORMAT_VERSION:
         raise TaggerFormatError(
-            f"{jpath}: field 'version' is {meta.get('version')!r}; "
-            f"this yanreform reads version {FORMAT_VERSION}"
+            f"{jpath}: field 'version' is {meta.get('version')!r}; this yanreform reads version "
+            f"{FORMAT_VERSION} (a head saved by an older yanreform must be retrained: Tagger.fit)"
         )
-    if meta.get("pair_features") != list(PAIR_FEATURES):
+    feats = meta.get("features")
+    if feats not in ("full", "fast"):
+        raise TaggerFormatError(f"{jpath}: field 'features' is {feats!r}, expected 'full' or 'fast'")
+    fast = feats == "fast"
+    want = list(FAST_FEATURES if fast else PAIR_FEATURES)
+    if meta.get("pair_features") != want:
         raise TaggerFormatError(f"{jpath}: field 'pair_features' does not match this yanreform's features")
     blob = npath.read_bytes()
     if hashlib.sha256(blob).hexdigest() != meta.get("npz_sha256"):
         raise TaggerFormatError(f"{npath}: checksum does not match {jpath.name} (file corrupt or replaced)")
+    names = FAST_ARRAYS if fast else ARRAYS
     try:
         with np.load(io.BytesIO(blob), allow_pickle=False) as z:
-            arrays = {name: z[name] for name in ARRAYS}
+            arrays = {name: z[name] for name in (*names, "ngram_idf", "ngram_vocab")}
     except (KeyError, ValueError, OSError, zipfile.BadZipFile, EOFError) as exc:
         raise TaggerFormatError(f"{npath}: corrupt tagger arrays ({exc})") from exc
-    for key in ("taxonomy", "params", "model_id", "proto_text", "dim"):
+    for key in ("taxonomy", "params", "model_id", "proto_text", "dim", "ngram_max", "ngram_min_df"):
         if key not in meta:
             raise TaggerFormatError(f"{jpath}: missing field {key!r}")
     try:
@@ -145,13 +163,15 @@ def read(path: str | Path, *, taxonomy: Taxonomy | None = None) -> SavedTagger:
     if not isinstance(params, dict):
         raise TaggerFormatError(f"{jpath}: field 'params' is {type(params).__name__}, expected an object")
     model_id = meta["model_id"]
-    if not isinstance(model_id, str) or not model_id:
+    if not fast and (not isinstance(model_id, str) or not model_id):
         raise TaggerFormatError(f"{jpath}: field 'model_id' is {model_id!r}, expected a non-empty string")
+    if fast and model_id is not None:
+        raise TaggerFormatError(f"{jpath}: field 'model_id' is {model_id!r}; a fast head has none (null)")
     proto_text = meta["proto_text"]
     if not isinstance(proto_text, list) or not all(isinstance(t, str) for t in proto_text):
         raise TaggerFormatError(f"{jpath}: field 'proto_text' is not a list of strings")
     d = meta["dim"]
-    if isinstance(d, bool) or not isinstance(d, int) or d < 1:
+    if not fast and (isinstance(d, bool) or not isinstance(d, int) or d < 1):
         raise TaggerFormatError(f"{jpath}: field 'dim' is {d!r}, expected an integer >= 1")
     n_train = meta.get("n_train", 0)
     if isinstance(n_train, bool) or not isinstance(n_train, int) or n_train < 0:
@@ -170,8 +190,8 @@ def read(path: str | Path, *, taxonomy: Taxonomy | None = None) -> SavedTagger:
             f"{jpath}: the tagger was trained with a different taxonomy (hash {stored.hash[:12]}, given "
             f"{taxonomy.hash[:12]} from {taxonomy.source}); retrain it or load without taxonomy="
         )
-    k, f, m = len(stored), len(PAIR_FEATURES), len(proto_text)
-    nref = arrays["ref_emb"].shape[0] if arrays["ref_emb"].ndim == 2 else -1
+    k, f = len(stored), len(want)
+    v = arrays["ngram_vocab"].shape[0] if arrays["ngram_vocab"].ndim == 1 else -1
     shapes = {
         "coef": (f,),
         "intercept": (k,),
@@ -179,25 +199,45 @@ def read(path: str | Path, *, taxonomy: Taxonomy | None = None) -> SavedTagger:
         "scale": (f,),
         "platt": (k, 2),
         "thresholds": (k,),
-        "proto_mean": (k,),
-        "proto_std": (k,),
-        "proto_emb": (m, d),
-        "proto_cat": (m,),
-        "outside_emb": (arrays["outside_emb"].shape[0], d),
-        "ref_emb": (nref, d),
-        "ref_labels": (nref, k),
+        "ngram_W": (v, k),
+        "ngram_mu": (k,),
+        "ngram_idf": (v,),
     }
+    if not fast:
+        m = len(proto_text)
+        shapes.update(
+            {
+                "proto_mean": (k,),
+                "proto_std": (k,),
+                "proto_emb": (m, d),
+                "proto_cat": (m,),
+                "outside_emb": (arrays["outside_emb"].shape[0], d),
+                "embedding_W": (d, k),
+                "embedding_mu": (k,),
+            }
+        )
     for name, shape in shapes.items():
         if arrays[name].shape != shape:
             got = arrays[name].shape
             raise TaggerFormatError(f"{npath}: array {name!r} has shape {got}, expected {shape}")
+    if arrays["ngram_vocab"].dtype.kind != "U":
+        raise TaggerFormatError(f"{npath}: array 'ngram_vocab' is not text")
+    try:
+        state = {"n_max": meta["ngram_max"], "min_df": meta["ngram_min_df"]}
+        ngrams = CharNgrams.from_state(
+            {**state, "vocab": arrays["ngram_vocab"].tolist()}, arrays["ngram_idf"]
+        )
+    except (TypeError, ValueError) as exc:
+        raise TaggerFormatError(f"{jpath}: fields 'ngram_max'/'ngram_min_df' are malformed ({exc})") from exc
     typed = {}
-    for name, a in arrays.items():
-        a = a.astype(_DTYPES.get(name, np.float32))
+    for name in names:
+        a = arrays[name].astype(_DTYPES.get(name, np.float32))
         a.flags.writeable = False  # learned state is shared between copies of a tagger: never written
         typed[name] = a
     return SavedTagger(
         taxonomy=taxonomy or stored,
+        features=feats,
+        ngrams=ngrams,
         model_id=model_id,
         params=params,
         require_evidence=require_evidence,

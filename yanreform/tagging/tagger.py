@@ -44,6 +44,7 @@ from . import persist
 from .evaluate import EvalReport, evaluate_sets
 from .evidence import tag_lists
 from .lexicon import Lexicon, Match
+from .ngrams import CharNgrams, ridge_fit, ridge_scores
 from .records import CaseTags, CategorySummary, TagList
 from .taxonomy import Taxonomy, as_taxonomy
 
@@ -80,10 +81,15 @@ class Tagger:
     """Multi-label reform-category tagger (sklearn-style: the constructor only stores configuration).
 
     The head scores every (passage, category) pair with one logistic regression over category-relative
-    features (seed hits, prototype similarity, nearest labelled passages) plus a learned bias per category.
-    Sharing the weights across categories pools the few labelled passages of each category, which is what
-    lets it transfer to text written elsewhere; calibration and per-category thresholds (chosen on
-    out-of-fold scores) then adapt it to each category.
+    features (seed hits, outside-work cues, prototype similarity, and the category's score from two ridge
+    models trained on the labelled passages: one on character n-gram TF-IDF, one on the passage embedding)
+    plus a learned bias per category. Sharing the weights across categories pools the few labelled passages of
+    each category, which is what lets it transfer to text written elsewhere; calibration and per-category
+    thresholds (chosen on out-of-fold scores) then adapt it to each category. The ridge scores it learns from
+    are out-of-fold too, so the head weighs them as they behave on unseen text.
+
+    ``features="fast"`` leaves out everything that needs the neural encoder (prototype similarity and the
+    embedding ridge): lexicon and n-gram features only, no torch, thousands of passages a second.
 
     Args:
         taxonomy: a :class:`Taxonomy`, a path to a taxonomy TOML file, or None for the shipped taxonomy.
@@ -91,9 +97,11 @@ class Tagger:
         segmenter: optional :class:`yanreform.Segmenter`; when given, a seed counts only where it starts
             and ends on token boundaries (more precise on ambiguous short seeds, slower). None: plain
             substring matching.
+        features: ``"full"`` (default) or ``"fast"`` (no encoder; see above).
         C: inverse L2 regularisation strength of the logistic regression (small = strong).
-        knn_weight: weight of the nearest-labelled-passage features relative to the others (below 1 shrinks
-            them harder; 0 switches them off).
+        ngram_lambda, embedding_lambda: ridge regularisation of the n-gram and embedding models (chosen by
+            grouped cross-validation on real passages: ``scripts/train_tagger.py``).
+        ngram_max: longest character n-gram of the TF-IDF.
         class_weight: passed to ``LogisticRegression`` (``"balanced"``: positives are rare).
         cv: folds for the out-of-fold scores that calibrate scores and choose thresholds.
         require_evidence: ``"lexicon"`` (default; also ``True``): a tag needs a seed or weak seed of its
@@ -105,13 +113,15 @@ class Tagger:
     Learned attributes (after :meth:`fit` or :meth:`load`) end in ``_``: ``coef_`` (f,) float32 and
     ``intercept_`` (k,) of the pair model, ``mean_``/``scale_`` (f,) feature standardisation, ``platt_``
     (k, 2) calibration, ``thresholds_`` (k,), ``proto_mean_``/``proto_std_`` (k,), ``proto_emb_`` (m, d) and
-    ``proto_cat_`` (m,) prototypes (definition + exemplars), ``outside_emb_`` (o, d), ``ref_emb_`` (n, d) and
-    ``ref_labels_`` (n, k) labelled training passages, ``model_id_``, ``taxonomy_``.
+    ``proto_cat_`` (m,) prototypes (definition + exemplars), ``outside_emb_`` (o, d), ``ngrams_`` (the
+    n-gram TF-IDF), ``ngram_W_`` (V, k) / ``ngram_mu_`` (k,) and ``embedding_W_`` (d, k) / ``embedding_mu_``
+    (k,) ridge weights, ``model_id_`` (None for a fast tagger), ``taxonomy_``.
     """
 
     taxonomy_: Taxonomy
-    model_id_: str
+    model_id_: str | None
     require_evidence_: str
+    ngrams_: CharNgrams
     info_: dict[str, Any]
 
     def __init__(
@@ -120,8 +130,11 @@ class Tagger:
         *,
         encoder: Encoder | None = None,
         segmenter: Segmenter | None = None,
+        features: str = "full",
         C: float = 1.0,
-        knn_weight: float = 1.0,
+        ngram_lambda: float = 0.3,
+        embedding_lambda: float = 0.3,
+        ngram_max: int = 3,
         class_weight: str | None = "balanced",
         cv: int = 5,
         require_evidence: bool | str = "lexicon",
@@ -130,8 +143,11 @@ class Tagger:
         self.taxonomy = taxonomy
         self.encoder = encoder
         self.segmenter = segmenter
+        self.features = features
         self.C = C
-        self.knn_weight = knn_weight
+        self.ngram_lambda = ngram_lambda
+        self.embedding_lambda = embedding_lambda
+        self.ngram_max = ngram_max
         self.class_weight = class_weight
         self.cv = cv
         self.require_evidence = require_evidence
@@ -160,7 +176,12 @@ class Tagger:
         fitted = "fitted" if hasattr(self, "coef_") else "not fitted"
         tax = getattr(self, "taxonomy_", None)
         k = len(tax) if tax is not None else "?"
-        return f"Tagger({k} categories, C={self.C}, knn_weight={self.knn_weight}, {fitted})"
+        return f"Tagger({k} categories, features={self.features!r}, C={self.C}, {fitted})"
+
+    @property
+    def fast(self) -> bool:
+        """True for a tagger that needs no encoder (``features="fast"``)."""
+        return self.features == "fast"
 
     @property
     def codes(self) -> tuple[str, ...]:
@@ -190,8 +211,8 @@ class Tagger:
         return enc
 
     def analyzer(self) -> Analyzer:
-        """The analyser this tagger reads its passages through (its segmenter and encoder)."""
-        return Analyzer(segmenter=self.segmenter, encoder=self._get_encoder())
+        """The analyser this tagger reads passages through (its segmenter; its encoder unless fast)."""
+        return Analyzer(segmenter=self.segmenter, encoder=None if self.fast else self._get_encoder())
 
     def _lexicon(self) -> Lexicon:
         lex: Lexicon | None = getattr(self, "_lexicon_cache", None)
@@ -227,16 +248,16 @@ class Tagger:
     ) -> np.ndarray:
         return self.analyzer().embed(analyses, batch_size=batch_size, show_progress=show_progress)
 
-    def _signals(
-        self, analyses: Sequence[Analysis], E: np.ndarray
-    ) -> tuple[dict[str, np.ndarray], np.ndarray, np.ndarray]:
-        lexa = ft.lexicon_arrays(
-            [a.text for a in analyses], [self.matches(a) for a in analyses], len(self.taxonomy_)
-        )
+    def _prototype_signals(self, E: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         _, cat_max, out_max = ft.prototype_similarities(
             E, self.proto_emb_, self.proto_cat_, self.outside_emb_, len(self.taxonomy_)
         )
-        return lexa, cat_max, out_max
+        return cat_max, out_max
+
+    def _lexicon_arrays(self, analyses: Sequence[Analysis]) -> dict[str, np.ndarray]:
+        return ft.lexicon_arrays(
+            [a.text for a in analyses], [self.matches(a) for a in analyses], len(self.taxonomy_)
+        )
 
     # -- fitting ---------------------------------------------------------------------------------------------
     def _build_prototypes(self, tax: Taxonomy) -> None:
@@ -259,6 +280,7 @@ class Tagger:
         texts: Sequence[TextLike],
         labels: Sequence[Sequence[str]],
         *,
+        threshold_rows: Sequence[bool] | None = None,
         show_progress: bool | None = None,
     ) -> Tagger:
         """Train the head on labelled passages.
@@ -266,6 +288,9 @@ class Tagger:
         Args:
             texts: passages (str, or Analysis values).
             labels: one list of category codes per passage (an empty list = no category).
+            threshold_rows: optional mask (one bool per passage) of the passages whose out-of-fold scores
+                choose the calibration and the thresholds (default: all). The shipped head uses the real
+                passages only, since that is what it will meet.
 
         Returns:
             self.
@@ -273,45 +298,79 @@ class Tagger:
         Raises:
             TypeError: ``texts``/``labels`` of the wrong type (the message names the argument and index).
             InputError (a ValueError): an unknown code (naming the code and the record index), fewer than
-                two texts, no positive label, or a length mismatch.
+                two texts, no positive label, a length mismatch, or an unknown ``features`` value.
         """
         from sklearn.linear_model import LogisticRegression
         from sklearn.model_selection import KFold
 
+        if self.features not in ("full", "fast"):
+            raise InputError(f"features must be 'full' or 'fast', got {self.features!r}")
         analyses = analyses_of(texts)
         tax = as_taxonomy(self.taxonomy)
         labels = _check_labels(labels, tax.codes, len(analyses))
-        if len(analyses) < 2:
-            raise InputError(f"fit needs at least two labelled texts, got {len(analyses)}")
+        n = len(analyses)
+        if n < 2:
+            raise InputError(f"fit needs at least two labelled texts, got {n}")
+        sel = np.ones(n, bool) if threshold_rows is None else np.asarray(list(threshold_rows), bool)
+        if sel.shape != (n,) or not sel.any():
+            raise InputError(f"threshold_rows must hold {n} bools with at least one True")
         for name in ("model_id_", "coef_"):  # a refit must not check against the previous model
             self.__dict__.pop(name, None)
         self.taxonomy_ = tax
         self.require_evidence_ = persist.evidence_mode(self.require_evidence)
-        enc = self._get_encoder()
-        self.model_id_ = str(enc.model_id)
-        self._build_prototypes(tax)
-
-        E = self._embed(analyses, show_progress=show_progress)
-        lexa_all, cat_max, out_max = self._signals(analyses, E)
         k = len(tax)
-        Y = np.zeros((len(analyses), k), dtype=np.int8)
+        Y = np.zeros((n, k), dtype=np.int8)
         for i, lab in enumerate(labels):
             for c in lab:
                 Y[i, tax.index(c)] = 1
         if Y.sum() == 0:
             raise InputError("fit needs at least one positive label")
 
+        lexa_all = self._lexicon_arrays(analyses)
+        self.ngrams_ = CharNgrams(int(self.ngram_max), min_df=2).fit([a.text for a in analyses])
+        X = self.ngrams_.transform([a.text for a in analyses])
+        E = cat_max = out_max = None
+        if self.fast:
+            self.model_id_ = None
+        else:
+            enc = self._get_encoder()
+            self.model_id_ = str(enc.model_id)
+            self._build_prototypes(tax)
+            E = self._embed(analyses, show_progress=show_progress)
+            cat_max, out_max = self._prototype_signals(E)
+
+        def ridge(M: Any, rows: np.ndarray, ref: np.ndarray, same: bool, lam: float) -> np.ndarray:
+            """Ridge scores of ``rows``: fitted on ``ref``, or out-of-fold within ``rows`` when ``same``."""
+            if not same:
+                return ridge_scores(M[rows], *ridge_fit(M[ref], Y[ref], lam))
+            out = np.zeros((len(rows), k), np.float32)
+            if len(rows) < 2:  # nothing to fit on: no ridge signal
+                return out
+            inner = KFold(n_splits=min(5, len(rows)), shuffle=True, random_state=self.random_state + 1)
+            for a, b in inner.split(rows):
+                out[b] = ridge_scores(M[rows[b]], *ridge_fit(M[rows[a]], Y[rows[a]], lam))
+            return out
+
         def features(rows: np.ndarray, ref: np.ndarray, same: bool) -> np.ndarray:
-            pm, ps = cat_max[ref].mean(axis=0), cat_max[ref].std(axis=0) + 1e-6
-            kp, kn = ft.nearest_labelled(E[rows], E[ref], Y[ref], exclude_self=same)
             lexa = {key: v[rows] for key, v in lexa_all.items()}
-            return ft.pair_features(lexa, cat_max[rows], out_max[rows], kp, kn, pm, ps)
+            ngram = ridge(X, rows, ref, same, float(self.ngram_lambda))
+            if E is None or cat_max is None or out_max is None:
+                return ft.pair_features(lexa, ngram)
+            return ft.pair_features(
+                lexa,
+                ngram,
+                cat_max=cat_max[rows],
+                out_max=out_max[rows],
+                proto_mean=cat_max[ref].mean(axis=0),
+                proto_std=cat_max[ref].std(axis=0) + 1e-6,
+                embedding_score=ridge(E, rows, ref, same, float(self.embedding_lambda)),
+            )
 
         def fit_pairs(F: np.ndarray, Yp: np.ndarray) -> tuple[np.ndarray, ...]:
-            return ft.fit_pairs(F, Yp, C=self.C, class_weight=self.class_weight, knn_weight=self.knn_weight)
+            return ft.fit_pairs(F, Yp, C=self.C, class_weight=self.class_weight)
 
-        # Out-of-fold logits: every passage scored by a model that never saw it (nor used it as a neighbour).
-        n = len(analyses)
+        # Out-of-fold logits: every passage scored by a model that never saw it (its ridge scores out-of-fold
+        # too), so calibration and thresholds see the head as it behaves on new text.
         folds = max(2, min(int(self.cv), n))
         oof = np.zeros((n, k), dtype=np.float64)
         for tr, te in KFold(n_splits=folds, shuffle=True, random_state=self.random_state).split(np.arange(n)):
@@ -320,33 +379,34 @@ class Tagger:
 
         # Calibration: one Platt scaling pooled over all categories (per-category Platt on a few dozen
         # positives turns near-separable categories into 0/1 scores), then per-category thresholds on the
-        # calibrated out-of-fold scores.
-        platt = LogisticRegression(C=1.0, max_iter=1000).fit(oof.reshape(-1, 1), Y.reshape(-1))
+        # calibrated out-of-fold scores of the threshold rows.
+        platt = LogisticRegression(C=1.0, max_iter=1000).fit(oof[sel].reshape(-1, 1), Y[sel].reshape(-1))
         a, b = float(platt.coef_[0, 0]), float(platt.intercept_[0])
         if a <= 0:  # the head learned nothing useful: keep raw scores rather than invert them
             a, b = 1.0, 0.0
         self.platt_ = np.tile(np.array([a, b], np.float32), (k, 1))
         # Passages the evidence rule blocks can never be tagged: score them 0 when choosing thresholds.
         P_oof = np.where(ft.evidence_mask(lexa_all, self.require_evidence_), ft.sigmoid(a * oof + b), 0.0)
+        Ys, Ps = Y[sel], P_oof[sel]
         # Per-category thresholds from a few dozen positives are noisy: shrink each towards the threshold that
         # is best over all categories pooled, with the weight of THRESHOLD_PRIOR pseudo-positives.
-        pooled = ft.best_threshold(Y.reshape(-1), P_oof.reshape(-1))
+        pooled = ft.best_threshold(Ys.reshape(-1), Ps.reshape(-1))
         self.thresholds_ = np.full(k, pooled, dtype=np.float32)
         for j, code in enumerate(tax.codes):
-            y = Y[:, j]
-            npos = int(y.sum())
-            if npos < 2 or npos == n:
-                log.warning("category %r has %d positives of %d: pooled threshold used", code, npos, n)
+            npos = int(Ys[:, j].sum())
+            if npos < 2 or npos == len(Ys):
+                log.warning("category %r has %d positives of %d: pooled threshold used", code, npos, len(Ys))
                 continue
-            own = ft.best_threshold(y, P_oof[:, j])
+            own = ft.best_threshold(Ys[:, j], Ps[:, j])
             self.thresholds_[j] = (npos * own + ft.THRESHOLD_PRIOR * pooled) / (npos + ft.THRESHOLD_PRIOR)
 
         allr = np.arange(n)
-        self.proto_mean_ = cat_max.mean(axis=0).astype(np.float32)
-        self.proto_std_ = (cat_max.std(axis=0) + 1e-6).astype(np.float32)
         self.coef_, self.intercept_, self.mean_, self.scale_ = fit_pairs(features(allr, allr, True), Y)
-        self.ref_emb_ = E
-        self.ref_labels_ = Y
+        self.ngram_W_, self.ngram_mu_ = ridge_fit(X, Y, float(self.ngram_lambda))
+        if E is not None and cat_max is not None:
+            self.proto_mean_ = cat_max.mean(axis=0).astype(np.float32)
+            self.proto_std_ = (cat_max.std(axis=0) + 1e-6).astype(np.float32)
+            self.embedding_W_, self.embedding_mu_ = ridge_fit(E, Y, float(self.embedding_lambda))
         self.n_train_ = n
         self.oof_logits_ = oof.astype(np.float32)
         return self
@@ -362,7 +422,8 @@ class Tagger:
         """Analyse and score passages: ``(analyses, P, D)`` with calibrated scores P float32 (n, k) and tag
         decisions D bool (n, k) in taxonomy order (thresholds and evidence rule applied; "" scores 0).
 
-        The analyses keep their matches and embeddings: pass them on to reuse the work.
+        The analyses keep their matches and embeddings: pass them on to reuse the work. A fast tagger never
+        touches the encoder.
         """
         self._check_fitted()
         analyses = analyses_of(texts)
@@ -370,10 +431,24 @@ class Tagger:
         k = len(self.taxonomy_)
         if not analyses:
             return analyses, np.zeros((0, k), np.float32), np.zeros((0, k), bool)
-        E = self._embed(analyses, batch_size=batch_size, show_progress=show_progress)
-        lexa, cat_max, out_max = self._signals(analyses, E)
-        kp, kn = ft.nearest_labelled(E, self.ref_emb_, self.ref_labels_, exclude_self=False)
-        F = ft.pair_features(lexa, cat_max, out_max, kp, kn, self.proto_mean_, self.proto_std_)
+        lexa = self._lexicon_arrays(analyses)
+        ngram = ridge_scores(
+            self.ngrams_.transform([a.text for a in analyses]), self.ngram_W_, self.ngram_mu_
+        )
+        if self.fast:
+            F = ft.pair_features(lexa, ngram)
+        else:
+            E = self._embed(analyses, batch_size=batch_size, show_progress=show_progress)
+            cat_max, out_max = self._prototype_signals(E)
+            F = ft.pair_features(
+                lexa,
+                ngram,
+                cat_max=cat_max,
+                out_max=out_max,
+                proto_mean=self.proto_mean_,
+                proto_std=self.proto_std_,
+                embedding_score=ridge_scores(E, self.embedding_W_, self.embedding_mu_),
+            )
         logits = ft.pair_logits(F, self.coef_, self.intercept_, self.mean_, self.scale_)
         P = ft.sigmoid(self.platt_[:, 0] * logits + self.platt_[:, 1]).astype(np.float32)
         empty = np.array([a.empty for a in analyses])
@@ -482,9 +557,14 @@ class Tagger:
             InputError: ``path`` is a file, or a non-empty folder that is not a saved tagger.
         """
         self._check_fitted()
+        fast = self.fast
         meta = {
+            "features": "fast" if fast else "full",
+            "pair_features": list(ft.FAST_FEATURES if fast else ft.PAIR_FEATURES),
             "model_id": self.model_id_,
-            "dim": int(self.proto_emb_.shape[1]),
+            "dim": None if fast else int(self.proto_emb_.shape[1]),
+            "ngram_max": self.ngrams_.n_max,
+            "ngram_min_df": self.ngrams_.min_df,
             "taxonomy_hash": self.taxonomy_.hash,
             "taxonomy": self.taxonomy_.to_dict(),
             "params": {
@@ -492,11 +572,15 @@ class Tagger:
             },
             "require_evidence": self.require_evidence_,
             "uses_segmenter": self.segmenter is not None,
-            "proto_text": self.proto_text_,
+            "proto_text": [] if fast else self.proto_text_,
             "n_train": int(getattr(self, "n_train_", 0)),
             "info": getattr(self, "info_", {}),
         }
-        arrays = {name: getattr(self, name + "_") for name in persist.ARRAYS}
+        names = persist.FAST_ARRAYS if fast else persist.ARRAYS
+        arrays: dict[str, Any] = {name: getattr(self, name + "_") for name in names}
+        vocab = list(self.ngrams_.vocab)
+        arrays["ngram_vocab"] = np.array(vocab, dtype=f"<U{max(1, max(map(len, vocab), default=1))}")
+        arrays["ngram_idf"] = self.ngrams_.idf
         return persist.write(path, meta, arrays)
 
     @classmethod
@@ -522,13 +606,11 @@ class Tagger:
             ModelError: the encoder's model differs from the one the tagger was trained with.
         """
         saved = persist.read(path, taxonomy=None if taxonomy is None else as_taxonomy(taxonomy))
-        self = cls(
-            saved.taxonomy,
-            encoder=encoder,
-            segmenter=segmenter,
-            **{k: v for k, v in saved.params.items() if k in cls._param_names()},
-        )
+        params = {k: v for k, v in saved.params.items() if k in cls._param_names()}
+        params["features"] = saved.features
+        self = cls(saved.taxonomy, encoder=encoder, segmenter=segmenter, **params)
         self.taxonomy_ = saved.taxonomy
+        self.ngrams_ = saved.ngrams
         self.model_id_ = saved.model_id
         self.require_evidence_ = saved.require_evidence
         self.proto_text_ = saved.proto_text
@@ -536,13 +618,14 @@ class Tagger:
         self.info_ = saved.info
         for name, a in saved.arrays.items():
             setattr(self, name + "_", a)
-        if encoder is not None:
+        if encoder is not None and not self.fast:
             self._get_encoder()  # raises ModelError on a model mismatch
         return self
 
     @classmethod
-    def default(cls, *, encoder: Encoder | None = None) -> Tagger:
-        """The tagger shipped in ``models/tagger/``, loaded once per process and handed out as a copy.
+    def default(cls, *, fast: bool = False, encoder: Encoder | None = None) -> Tagger:
+        """The tagger shipped in ``models/tagger/`` (``fast=True``: the encoder-free head in
+        ``models/tagger-fast/``), loaded once per process and handed out as a copy.
 
         The copy shares the (read-only) learned arrays; changing its parameters (``set_params``) changes only
         this copy. ``encoder``: the encoder to use (its model must be the one the head was trained on); None
@@ -558,7 +641,7 @@ class Tagger:
         def load_shipped() -> Tagger:
             from .._resources import models_dir
 
-            folder = models_dir() / "tagger"
+            folder = models_dir() / ("tagger-fast" if fast else "tagger")
             if not (folder / persist.JSON_NAME).is_file():
                 raise ModelError(f"no shipped tagger in {folder}; train one with scripts/train_tagger.py")
             try:
@@ -566,9 +649,9 @@ class Tagger:
             except TaggerFormatError as exc:
                 raise ModelError(f"shipped tagger does not match the shipped taxonomy: {exc}") from exc
 
-        base = shared(("tagger", cls), load_shipped)
+        base = shared(("tagger", cls, fast), load_shipped)
         tagger = copy.copy(base)
-        if encoder is not None:
+        if encoder is not None and not fast:
             tagger.encoder = encoder
             tagger._get_encoder()  # raises ModelError on a model mismatch
         return tagger
