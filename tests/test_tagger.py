@@ -398,8 +398,9 @@ def test_sklearn_style_params() -> None:
 
 def test_default_records_model_and_taxonomy(tagger: Tagger, encoder) -> None:
     # each caller gets its own copy sharing the read-only learned arrays: set_params stays local
-    other = Tagger.default()
-    assert other is not tagger and other.coef_ is tagger.coef_ and not tagger.coef_.flags.writeable
+    # (compare two fresh copies: another test may reset the shared defaults after the fixture was made)
+    first, other = Tagger.default(), Tagger.default()
+    assert other is not first and other.coef_ is first.coef_ and not first.coef_.flags.writeable
     other.set_params(require_evidence="seed", C=9.0)
     assert Tagger.default().C == 1.0 and tagger.require_evidence == "lexicon"
     assert tagger.model_id_ == encoder.model_id
