@@ -171,3 +171,26 @@ def resolve_backend(backend: str | None, *, default_model: bool) -> str:
     if backend not in BACKENDS:
         raise InputError(f"{source}={backend!r}: expected one of {', '.join(BACKENDS)}")
     return backend
+
+
+def resolve_settings(backend: str | None = None, device: str | None = None) -> tuple[str, str | None]:
+    """The default model's (backend, device), each from the argument, else its environment variable, else
+    the default; checked together, as ``Encoder()`` would at construction.
+
+    Raises:
+        InputError: an unknown value. ModelError: CUDA requested but absent, or ``onnx-int8`` on a GPU.
+    """
+    backend = resolve_backend(backend, default_model=True)
+    device = resolve_device(device)
+    check_backend_device(backend, device)
+    return backend, device
+
+
+def check_backend_device(backend: str, device: str | None) -> None:
+    """Raises ModelError when ``device`` is CUDA that is absent, or when ``backend`` cannot run there."""
+    if backend == "onnx-int8" and device not in (None, "cpu"):
+        raise ModelError(
+            f"backend 'onnx-int8' runs on the CPU only, not on device {device!r}; "
+            "use backend 'torch' on a GPU (fp16 there)"
+        )
+    check_device(device)

@@ -47,7 +47,7 @@ from ._runtime import (
     _is_offline,
     _quiet_loading,
     _stderr_is_tty,
-    check_device,
+    check_backend_device,
     is_cuda,
     resolve_backend,
     resolve_device,
@@ -178,18 +178,12 @@ class Encoder:
             )
         self.device = None if is_object else resolve_device(device)
         self.backend = resolve_backend(backend, default_model=model is None)
-        if self.backend == "onnx-int8":
-            if model is not None:
-                raise ModelError(
-                    "backend 'onnx-int8' is available for the default model only (Encoder() or "
-                    "Encoder(backend='onnx-int8')); other models run on backend 'torch'"
-                )
-            if self.device not in (None, "cpu"):
-                raise ModelError(
-                    f"backend 'onnx-int8' runs on the CPU only, not on device {self.device!r}; "
-                    "use backend 'torch' on a GPU (fp16 there)"
-                )
-        check_device(self.device)
+        if self.backend == "onnx-int8" and model is not None:
+            raise ModelError(
+                "backend 'onnx-int8' is available for the default model only (Encoder() or "
+                "Encoder(backend='onnx-int8')); other models run on backend 'torch'"
+            )
+        check_backend_device(self.backend, self.device)
         gpu = is_cuda(self.device)
         if batch_size is None:
             batch_size = GPU_BATCH_SIZE if gpu else CPU_BATCH_SIZE

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 from ...batch import plural
 from ...errors import InputError
 from ...io import DOCUMENT_KINDS, input_kind, open_input, read_document_text
-from ._common import err
+from ._common import add_encoder_options, apply_encoder_options, err
 
 if TYPE_CHECKING:
     from ...search.index import CaseIndex
@@ -44,6 +44,7 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
     b.add_argument("-o", "--output", required=True, metavar="PATH", help="where to save the index")
     b.add_argument("--text-column", default="text", metavar="C")
     b.add_argument("--id-column", default=None, metavar="C")
+    add_encoder_options(b)
     b.set_defaults(func=run_index_build)
 
 
@@ -163,6 +164,7 @@ def run_similar(args: argparse.Namespace) -> int:
 def run_index_build(args: argparse.Namespace) -> int:
     from ...search.index import CaseIndex
 
+    apply_encoder_options(args)
     if args.bundled == (args.input is not None):
         raise InputError("give exactly one of INPUT or --bundled")
     skipped = 0

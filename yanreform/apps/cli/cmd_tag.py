@@ -23,7 +23,7 @@ from ...errors import InputError
 from ...io import LEVELS, OUTPUT_FORMATS, InputSource, open_input, output_format
 from ...io.writers import open_row_writer
 from ...tagging.documents import LONG_THRESHOLD, PASSAGE_CHARS
-from ._common import PROG, err, progress, stderr_is_tty
+from ._common import PROG, add_encoder_options, apply_encoder_options, err, progress, stderr_is_tty
 
 
 def register(sub: Any, common: argparse.ArgumentParser) -> None:
@@ -77,6 +77,7 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
     t.add_argument("--restart", action="store_true", help="discard an interrupted run of OUT and start anew")
     t.add_argument("--strict", action="store_true", help="exit 1 when any record had an error")
     t.add_argument("--batch-size", type=int, default=256, metavar="N", help="records per batch (default 256)")
+    add_encoder_options(t)
     t.set_defaults(func=run)
 
 
@@ -123,6 +124,7 @@ def _resume_command(argv: list[str]) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
+    apply_encoder_options(args)
     if args.batch_size < 1:
         raise InputError(f"--batch-size must be at least 1, not {args.batch_size}")
     if args.resume and args.restart:
