@@ -119,7 +119,7 @@ def test_cuda_encoder_runs_fp16_with_large_batches(tmp_path):
     gpu = Encoder(device="cuda", cache=tmp_path / "c.sqlite3")
     assert (gpu.batch_size, gpu.precision) == (256, "fp16")
     assert gpu.cache_id.endswith("#fp16") and gpu.model_id == Encoder().model_id
-    texts = _realdev(64) + ["建设执法办案管理中心，推进检察机关公益诉讼。" * 60]
+    texts = [*_realdev(64), "建设执法办案管理中心，推进检察机关公益诉讼。" * 60]
     v16 = gpu.encode(texts)
     assert next(gpu.model.parameters()).dtype == torch.float16
     assert gpu.model.device.type == "cuda"

@@ -205,7 +205,7 @@ def _fake_build(models: Path) -> tuple[Path, Path, dict]:
 
 
 def test_int8_folder_validity_checks(tmp_path):
-    fp32, target, source = _fake_build(tmp_path / "models")
+    _fp32, target, source = _fake_build(tmp_path / "models")
     assert yo.int8_folder_is_valid(target, source)
     # a build from another torch folder (other weights) is stale
     assert not yo.int8_folder_is_valid(target, {**source, "sha256": "other"})
@@ -268,10 +268,8 @@ def test_int8_copy_is_built_once_and_agrees_with_torch_fp32():
     from yanreform._resources import cache_dir
 
     int8 = Encoder(backend="onnx-int8")
-    texts = _realdev(24) + [
-        "短句",
-        "建设执法办案管理中心，推进检察机关公益诉讼。" * 60,
-    ]  # a windowed text too
+    long = "建设执法办案管理中心，推进检察机关公益诉讼。" * 60  # windowed
+    texts = [*_realdev(24), "短句", long]
     v8 = int8.encode(texts)
     folder = int8.model.folder
     assert folder == cache_dir() / "models" / yo.INT8_NAME
