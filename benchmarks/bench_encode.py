@@ -104,12 +104,12 @@ def tags(encoders: dict[str, Any], ref: str) -> dict[str, Any]:
     results = {name: Tagger.default(encoder=enc).tag_many(texts) for name, enc in encoders.items()}
     # every category's score too, to show how close to its threshold a flipped category was
     out: dict[str, Any] = {}
-    base = [set(t.codes()) for t in results[ref]]
+    base = [set(t.codes) for t in results[ref]]
     out["micro_f1"] = {ref: round(_micro_f1(base, gold), 4)}
     for name, tl in results.items():
         if name == ref:
             continue
-        got = [set(t.codes()) for t in tl]
+        got = [set(t.codes) for t in tl]
         out["micro_f1"][name] = round(_micro_f1(got, gold), 4)
         diffs = []
         for i, (p, q) in enumerate(zip(base, got, strict=True)):

@@ -142,7 +142,7 @@ def test_cuda_tags_match_cpu():
     texts = _realdev(60)
     a = Tagger.default(encoder=Encoder(device="cpu")).tag_many(texts)
     b = Tagger.default(encoder=Encoder(device="cuda")).tag_many(texts)
-    assert [t.codes() for t in a] == [t.codes() for t in b]
+    assert [t.codes for t in a] == [t.codes for t in b]
 
 
 @pytest.mark.slow

@@ -354,8 +354,8 @@ class Encoder:
                 ) from exc
             if model.device.type == "cpu" and not user_owns_torch:
                 _configure_torch_threads(torch)
-            if model.device.type == "cuda":
-                model.half()  # fp16 on the GPU: tensor cores, half the memory; pooling and norm stay exact
+            if self.precision == "fp16":  # device="cuda" asked for: tensor cores, half the memory
+                model.half()
             model.eval()
             get_dim = (
                 getattr(model, "get_embedding_dimension", None) or model.get_sentence_embedding_dimension
