@@ -313,3 +313,12 @@ def test_int8_tags_match_torch_on_real_passages():
     b = Tagger.default(encoder=Encoder(backend="onnx-int8")).tag_many(texts)
     differ = [i for i, (x, y) in enumerate(zip(a, b, strict=True)) if x.codes != y.codes]
     assert len(differ) <= 2, differ  # measured: see docs/encoders.md
+
+
+def test_runtime_threads_follow_omp_num_threads(monkeypatch):
+    monkeypatch.setenv("OMP_NUM_THREADS", "1")
+    assert yo._default_threads() == 1  # a worker process's share of the cores
+    monkeypatch.setenv("OMP_NUM_THREADS", "lots")
+    from yanreform.embed._runtime import _cpu_budget
+
+    assert yo._default_threads() == _cpu_budget()

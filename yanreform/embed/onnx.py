@@ -283,6 +283,16 @@ def ensure_int8_model(
 # ------------------------------------------------------------------------------------------ running
 
 
+def _default_threads() -> int:
+    """ONNX Runtime's intra-op threads: ``OMP_NUM_THREADS`` when set (worker processes of a parallel run set
+    it to their share of the cores), else the CPUs this process may use."""
+    try:
+        n = int(os.environ.get("OMP_NUM_THREADS", "") or 0)
+    except ValueError:
+        n = 0
+    return n if n > 0 else _cpu_budget()
+
+
 class _Tokenizer:
     """The slice of a transformers tokenizer that :class:`~yanreform.embed.Encoder` windows with:
     ``backend_tokenizer`` (a ``tokenizers.Tokenizer``), ``model_max_length`` and ``tok(text,
@@ -303,7 +313,8 @@ class OnnxSentenceModel:
 
     Args:
         folder: the built folder (``model.onnx``, ``tokenizer.json``, manifest).
-        threads: intra-op threads for ONNX Runtime (default: the CPUs this process may use).
+        threads: intra-op threads for ONNX Runtime (default: ``OMP_NUM_THREADS`` if set, else the CPUs this
+            process may use).
 
     Raises:
         ModelError: onnxruntime is missing, or the folder cannot be loaded.
@@ -321,7 +332,7 @@ class OnnxSentenceModel:
             pad_id = int(man["pad_token_id"])
             tok = Tokenizer.from_file(str(self.folder / "tokenizer.json"))
             opts = ort.SessionOptions()
-            opts.intra_op_num_threads = int(threads or _cpu_budget())
+            opts.intra_op_num_threads = int(threads or _default_threads())
             opts.inter_op_num_threads = 1
             opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
             self.session = ort.InferenceSession(
