@@ -20,6 +20,15 @@ from yanreform.embed._runtime import _DRIVER_FILES
 from yanreform.errors import InputError, ModelError
 
 REPO = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(autouse=True)
+def _no_encoder_variables(monkeypatch):
+    """Each test starts with YANREFORM_BACKEND / YANREFORM_DEVICE blank (= unset), restored afterwards."""
+    for var in ("YANREFORM_BACKEND", "YANREFORM_DEVICE"):
+        monkeypatch.setenv(var, "")
+
+
 HAS_DRIVER = any(os.path.exists(f) for f in _DRIVER_FILES)
 
 
@@ -41,7 +50,7 @@ no_driver = pytest.mark.skipif(HAS_DRIVER, reason="this machine has a GPU driver
 def test_missing_cuda_is_a_clear_model_error_without_torch(monkeypatch):
     import sys
 
-    monkeypatch.delenv("YANREFORM_DEVICE", raising=False)
+    monkeypatch.setenv("YANREFORM_DEVICE", "")
     had_torch = "torch" in sys.modules
     for device in ("cuda", "cuda:1", "CUDA"):
         with pytest.raises(ModelError) as exc:
@@ -70,7 +79,7 @@ def test_device_from_environment(monkeypatch):
 
 
 def test_malformed_devices_are_input_errors(monkeypatch):
-    monkeypatch.delenv("YANREFORM_DEVICE", raising=False)
+    monkeypatch.setenv("YANREFORM_DEVICE", "")
     with pytest.raises(InputError, match="'cuda' or 'cuda:N'"):
         Encoder(device="cuda:first")
     with pytest.raises(InputError, match="device must be a device name"):
@@ -80,7 +89,7 @@ def test_malformed_devices_are_input_errors(monkeypatch):
 
 
 def test_batch_size_and_precision_follow_the_device(monkeypatch):
-    monkeypatch.delenv("YANREFORM_DEVICE", raising=False)
+    monkeypatch.setenv("YANREFORM_DEVICE", "")
     cpu = Encoder(device="cpu")
     assert (cpu.batch_size, cpu.precision, cpu.cache_id) == (32, "fp32", cpu.model_id)
     assert Encoder(device="cpu", batch_size=7).batch_size == 7
@@ -92,8 +101,8 @@ def test_batch_size_and_precision_follow_the_device(monkeypatch):
 def test_cli_device_cuda_without_cuda_is_one_error_line(tmp_path, monkeypatch, capsys):
     from yanreform.apps.cli import main
 
-    monkeypatch.delenv("YANREFORM_DEVICE", raising=False)
-    monkeypatch.delenv("YANREFORM_BACKEND", raising=False)
+    monkeypatch.setenv("YANREFORM_DEVICE", "")
+    monkeypatch.setenv("YANREFORM_BACKEND", "")
     src = tmp_path / "in.jsonl"
     src.write_text('{"id": 1, "text": "建设执法办案管理中心。"}\n', encoding="utf-8")
     assert main(["tag", str(src), "-o", str(tmp_path / "o.jsonl"), "--device", "cuda"]) == 2

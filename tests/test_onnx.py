@@ -24,6 +24,15 @@ from yanreform.embed.cache import text_hash
 from yanreform.errors import InputError, ModelError
 
 REPO = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(autouse=True)
+def _no_encoder_variables(monkeypatch):
+    """Each test starts with YANREFORM_BACKEND / YANREFORM_DEVICE blank (= unset), restored afterwards."""
+    for var in ("YANREFORM_BACKEND", "YANREFORM_DEVICE"):
+        monkeypatch.setenv(var, "")
+
+
 VOCAB = ["<s>", "<pad>", "</s>", "<unk>", "a", "b", "c", "d", "e", "query:"]
 DIM = 6
 
@@ -166,7 +175,7 @@ def test_default_encoder_follows_the_environment(monkeypatch):
 
     _defaults.reset()
     try:
-        monkeypatch.delenv("YANREFORM_BACKEND", raising=False)
+        monkeypatch.setenv("YANREFORM_BACKEND", "")
         torch_enc = _defaults.default_encoder(cache=False)
         monkeypatch.setenv("YANREFORM_BACKEND", "onnx-int8")
         int8_enc = _defaults.default_encoder(cache=False)
@@ -236,7 +245,7 @@ def test_cli_backend_options_are_checked_before_any_work(tmp_path, monkeypatch, 
     from yanreform.apps.cli import main
 
     for var in ("YANREFORM_BACKEND", "YANREFORM_DEVICE"):
-        monkeypatch.delenv(var, raising=False)  # restored after the test, whatever the CLI sets
+        monkeypatch.setenv(var, "")  # blank = unset; restored after the test, whatever the CLI sets
     src = tmp_path / "in.jsonl"
     src.write_text('{"id": 1, "text": "建设执法办案管理中心。"}\n', encoding="utf-8")
     with pytest.raises(SystemExit) as exc:
@@ -250,7 +259,7 @@ def test_cli_backend_options_are_checked_before_any_work(tmp_path, monkeypatch, 
     assert main(["index", "build", "--bundled", "-o", str(tmp_path / "ix")]) == 2
     assert "YANREFORM_BACKEND='x'" in capsys.readouterr().err and not (tmp_path / "ix").exists()
     # the option sets the variable, so the shared default encoder and worker processes follow it
-    monkeypatch.delenv("YANREFORM_BACKEND")
+    monkeypatch.setenv("YANREFORM_BACKEND", "")
     assert main(["tag", str(src), "--backend", "onnx-int8", "--device", "cuda:x"]) == 2
     assert os.environ["YANREFORM_BACKEND"] == "onnx-int8"
 
