@@ -18,6 +18,8 @@ __all__ = ["IndexConfig"]
 
 # options a version-1 file predates: loading one keeps its behaviour (characters only, no category side)
 _V1 = {"token_weight": 0.0, "boilerplate_weight": 1.0, "category_weight": 0.0}
+# defaults before they were chosen on real text: a file that lacks one of these keys gets the old value
+_OLD_DEFAULTS = {"ngram_max": 2, "category_weight": 0.3, "prf_depth": 3}
 
 
 @dataclass(frozen=True)
@@ -40,16 +42,20 @@ class IndexConfig:
         exact_limit: above this many cases, search scores candidates only (dense and lexical top-k), with z
             statistics from a fixed reference sample, and no feedback step.
         candidates: candidates per side and query on that path.
+
+    The defaults were chosen on real text (``corpus/realdev.jsonl``, leave-cluster-out; docs/index.md):
+    character 1-3-grams, the e5 side at half weight, best-passage matching; the category side and the feedback
+    step stay available but are off, since neither earned its place on real text.
     """
 
     semantic_weight: float = 0.5
     passage_weight: float = 0.5
     fusion: Literal["zscore", "raw"] = "zscore"
-    ngram_max: int = 2
+    ngram_max: int = 3
     token_weight: float = 0.0
     boilerplate_weight: float = 1.0
-    category_weight: float = 0.3
-    prf_depth: int = 3
+    category_weight: float = 0.0
+    prf_depth: int = 0
     prf_weight: float = 0.5
     prf_min_cases: int = 20
     exact_limit: int = 20000
@@ -88,6 +94,8 @@ class IndexConfig:
     def from_dict(cls, d: dict[str, Any], *, version: int = 2) -> IndexConfig:
         """The config of a saved index (unknown keys ignored; a version-1 file keeps its behaviour)."""
         known = {k: v for k, v in d.items() if k in cls.names()}
+        for k, v in _OLD_DEFAULTS.items():
+            known.setdefault(k, v)
         if version == 1:
             known.update(_V1)
         return cls(**known)

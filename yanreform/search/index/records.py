@@ -53,11 +53,10 @@ class Explanation:
     """Why two cases (or texts) are related.
 
     ``shared_terms``: domain key terms of both (segmenter keywords present in both normalised texts),
-    strongest first; ``shared_categories``: reform-category codes the index's tagger assigns to both (empty
-    when the index has no tagger); ``lexical`` / ``semantic``: raw cosine of each side (whole/passage mix, as
-    in
-    :class:`Hit`); ``score``: the fused score of b for query a against this index (as :attr:`Hit.score`,
-    without feedback).
+    strongest first; ``shared_categories``: reform-category codes a tagger assigns to both (the index's
+    category side, else a tagger given to the index, else the shipped one; empty when none can be loaded);
+    ``lexical`` / ``semantic``: raw cosine of each side (whole/passage mix, as in :class:`Hit`); ``score``:
+    the fused score of b for query a against this index (as :attr:`Hit.score`, without feedback).
     """
 
     a: str
