@@ -248,6 +248,89 @@ def realdev_cv(
     return bootstrap(held, groups), chosen
 
 
+# ---------------------------------------------------------------- Hit.similarity
+
+
+def similarity_pairs(
+    config: IndexConfig | dict[str, Any] | None = None,
+    *,
+    encoder: Any = None,
+    rows: list[dict[str, Any]] | None = None,
+) -> dict[str, np.ndarray]:
+    """Every (clustered real-dev query, other passage) pair, best first per query: ``lexical``, ``semantic``
+    (raw cosines as in :class:`Hit`), ``related`` (same cluster, bool), ``rank`` (1-based), ``query`` and
+    ``query_cluster`` / ``cand_cluster`` (str, "" for none)."""
+    rs = rows if rows is not None else load_rows(name=REALDEV)
+    idx = realdev_index(rs, config if config is not None else {}, encoder=encoder)
+    cl = {r["id"]: r.get("cluster") or "" for r in rs}
+    cols: dict[str, list[Any]] = {k: [] for k in ("lexical", "semantic", "related", "rank", "query")}
+    cols.update(query_cluster=[], cand_cluster=[])
+    for r in rs:
+        if not r.get("cluster"):
+            continue
+        for i, h in enumerate(idx.recommend(r["id"], k=len(idx) - 1), 1):
+            cols["lexical"].append(h.lexical)
+            cols["semantic"].append(h.semantic)
+            cols["related"].append(cl[h.id] == r["cluster"])
+            cols["rank"].append(i)
+            cols["query"].append(r["id"])
+            cols["query_cluster"].append(r["cluster"])
+            cols["cand_cluster"].append(cl[h.id])
+    return {k: np.asarray(v) for k, v in cols.items()}
+
+
+def fit_similarity(
+    lexical: np.ndarray, semantic: np.ndarray | None, related: np.ndarray
+) -> tuple[float, ...]:
+    """Logistic coefficients ``(b0, b_lexical[, b_semantic])`` of P(related | raw cosines) (nearly
+    unregularised; the classes keep their real proportions, so the output is a probability)."""
+    from sklearn.linear_model import LogisticRegression
+
+    x = lexical[:, None] if semantic is None else np.c_[lexical, semantic]
+    m = LogisticRegression(C=1e4, max_iter=1000).fit(x, related.astype(int))
+    return (float(m.intercept_[0]), *(float(c) for c in m.coef_[0]))
+
+
+def calibration_error(p: np.ndarray, y: np.ndarray, bins: int = 10) -> float:
+    """Expected calibration error over ``bins`` equal-width probability bins."""
+    b = np.minimum((p * bins).astype(int), bins - 1)
+    return float(
+        sum(abs(p[b == j].mean() - y[b == j].mean()) * (b == j).sum() for j in np.unique(b)) / len(p)
+    )
+
+
+def similarity_cv(pairs: dict[str, np.ndarray], *, semantic: bool = True, top: int = 5) -> dict[str, float]:
+    """Leave-cluster-out check of :func:`fit_similarity`: for each cluster, fit on the pairs that touch no
+    passage of it and predict the pairs of its queries (capped down each ranking as :class:`Hit` is).
+    Returns Brier score, ECE and log loss over all held-out pairs and ECE and mean similarity of the related
+    and unrelated among the top ``top`` hits (what a reader sees)."""
+    from yanreform.search.index.calibration import ranked_similarity
+
+    y = pairs["related"].astype(float)
+    p = np.zeros(len(y))
+    qc, cc = pairs["query_cluster"], pairs["cand_cluster"]
+    sem = pairs["semantic"] if semantic else None
+    for c in np.unique(qc):
+        train = (qc != c) & (cc != c)
+        coef = fit_similarity(
+            pairs["lexical"][train], None if sem is None else sem[train], pairs["related"][train]
+        )
+        for q in np.unique(pairs["query"][qc == c]):
+            m = pairs["query"] == q  # rows of one query, best first
+            p[m] = ranked_similarity(pairs["lexical"][m], None if sem is None else sem[m], coef)
+    t = pairs["rank"] <= top
+    eps = 1e-9
+    return {
+        "brier": float(np.mean((p - y) ** 2)),
+        "ece": calibration_error(p, y),
+        "log_loss": float(-np.mean(y * np.log(p + eps) + (1 - y) * np.log(1 - p + eps))),
+        f"ece@top{top}": calibration_error(p[t], y[t]),
+        f"mean_sim_related@top{top}": float(p[t & (y == 1)].mean()),
+        f"mean_sim_unrelated@top{top}": float(p[t & (y == 0)].mean()),
+        f"related_share@top{top}": float(y[t].mean()),
+    }
+
+
 # ---------------------------------------------------------------- retrieval-dev and the bundled cases
 
 
@@ -351,8 +434,22 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     ap.add_argument("--quick", action="store_true", help="real-dev and topic/test only")
     ap.add_argument("--json", type=Path, default=None, help="also write every summary to this JSON file")
+    ap.add_argument(
+        "--fit-similarity", action="store_true", help="fit Hit.similarity's coefficients on real-dev and stop"
+    )
     args = ap.parse_args(argv)
     t0 = time.perf_counter()
+    if args.fit_similarity:
+        for side, cfg in (("hybrid", IndexConfig()), ("lexical", IndexConfig(semantic_weight=0.0))):
+            pairs = similarity_pairs(cfg)
+            sem = pairs["semantic"] if side == "hybrid" else None
+            coef = fit_similarity(pairs["lexical"], sem, pairs["related"])
+            cv = similarity_cv(pairs, semantic=side == "hybrid")
+            print(
+                f"{side}: coef {tuple(round(c, 3) for c in coef)}; leave-cluster-out "
+                + ", ".join(f"{k} {v:.4f}" for k, v in cv.items())
+            )
+        return 0
     sources = ["realdev", "topic/test"] if args.quick else None
     results = {name: evaluate_sources(cfg, sources=sources) for name, cfg in CONFIGS.items()}
     for m in METRICS:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -443,9 +444,7 @@ def test_save_load_round_trip(real_index, encoder, tmp_path):
         "lexical.npz",
         "embeddings.npy",
         "passage_embeddings.npy",
-        "categories.npy",
-        "passage_categories.npy",
-    }
+    }  # the default has no category side (see test_category_side for its profiles)
     assert json.loads((path / "index.json").read_text(encoding="utf-8"))["version"] == 2
     loaded = CaseIndex.load(path, encoder=encoder)
     assert (
@@ -461,7 +460,7 @@ def test_save_load_round_trip(real_index, encoder, tmp_path):
 
 
 @pytest.mark.slow
-def test_load_errors(real_index, encoder, tmp_path):
+def test_load_errors(real_index, corpus, encoder, tmp_path):
     path = real_index.save(tmp_path / "idx")
     meta = json.loads((path / "index.json").read_text(encoding="utf-8"))
 
@@ -494,7 +493,7 @@ def test_load_errors(real_index, encoder, tmp_path):
         CaseIndex.load(short, encoder=encoder)
 
     cats = tmp_path / "cats"
-    real_index.save(cats)
+    CaseIndex.from_corpus(corpus, encoder=encoder, config=HYBRID).save(cats)  # with a category side
     np.save(cats / "categories.npy", np.zeros((10, 3), np.float32))
     with pytest.raises(IndexFormatError, match="category profiles"):
         CaseIndex.load(cats, encoder=encoder)
@@ -553,7 +552,8 @@ def test_explain_shared_terms_occur_in_both(real_index):
 
 
 @pytest.mark.slow
-def test_category_side(real_index, corpus, encoder, tagger, tmp_path):
+def test_category_side(corpus, encoder, tagger, tmp_path):
+    real_index = CaseIndex.from_corpus(corpus, encoder=encoder, config=HYBRID)  # the option, off by default
     assert real_index.config.category_weight > 0
     k = len(tagger.taxonomy_.codes)
     assert real_index._case_cat.shape == (len(corpus), k) and real_index._pass_cat.shape == (
@@ -562,7 +562,7 @@ def test_category_side(real_index, corpus, encoder, tagger, tmp_path):
     )
     np.testing.assert_allclose(np.linalg.norm(real_index._case_cat, axis=1), 1.0, rtol=1e-5)
     # a user-supplied tagger (here: the same model) gives the same index; category_weight=0 loads none
-    mine = CaseIndex.from_corpus(corpus, encoder=encoder, tagger=tagger)
+    mine = CaseIndex.from_corpus(corpus, encoder=encoder, tagger=tagger, config=HYBRID)
     assert mine.search(IP_QUERY, k=5) == real_index.search(IP_QUERY, k=5)
     plain = CaseIndex.from_corpus(corpus, encoder=encoder, config=IndexConfig(category_weight=0.0))
     plain.search(IP_QUERY, k=3)
@@ -600,16 +600,18 @@ def _mrr(ranks: list[int | None]) -> float:
 def _tune_script():
     import importlib.util
 
-    spec = importlib.util.spec_from_file_location("tune_index", REPO / "scripts" / "tune_index.py")
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
+    if "tune_index" not in sys.modules:  # registered first: its dataclasses look their module up
+        spec = importlib.util.spec_from_file_location("tune_index", REPO / "scripts" / "tune_index.py")
+        mod = importlib.util.module_from_spec(spec)
+        sys.modules["tune_index"] = mod
+        spec.loader.exec_module(mod)
+    return sys.modules["tune_index"]
 
 
 @pytest.mark.slow
 def test_quality_floor_on_test_split(corpus, encoder):
-    """Floors a few points under the values measured by scripts/tune_index.py (test split: topic 0.948, rec
-    0.983 for queries, hard recommendation 0.897; the old default without categories: 0.913, 0.983, 0.837)."""
+    """Floors a few points under the values measured by scripts/tune_index.py for the default (test split:
+    same topic 0.900, queries -> bundled case 0.983, hard recommendation 0.886)."""
     rows = [r for r in _dev_rows() if r["split"] == "test"]
     ps = [r for r in rows if r["kind"] == "passage"]
     topic = {r["id"]: r["topic"] for r in ps}
@@ -618,7 +620,7 @@ def test_quality_floor_on_test_split(corpus, encoder):
     for r in ps:
         hits = idx.recommend(r["id"], k=len(ps) - 1)
         ranks.append(next((i for i, h in enumerate(hits, 1) if topic[h.id] == r["topic"]), None))
-    assert _mrr(ranks) >= 0.92
+    assert _mrr(ranks) >= 0.87
 
     qs = [r for r in rows if r["kind"] == "query"]
     cases = CaseIndex.from_corpus(corpus, encoder=encoder)
@@ -630,6 +632,66 @@ def test_quality_floor_on_test_split(corpus, encoder):
     assert _mrr(ranks) >= 0.93
 
     assert _tune_script().hard_metrics(_dev_rows(), "test", {}, encoder).mean["mrr"] >= 0.85
+
+
+@pytest.mark.slow
+def test_real_text_default_beats_its_lexical_only_configuration(encoder):
+    """On the real passages (corpus/realdev.jsonl): the default 0.937, its lexical-only configuration 0.914
+    (MRR, 66 clustered queries); the default is never below its lexical-only configuration there."""
+    tune = _tune_script()
+    default = tune.realdev_metrics(IndexConfig(), encoder=encoder)
+    lexical = tune.realdev_metrics(IndexConfig(semantic_weight=0.0))
+    assert default.n == lexical.n == 66
+    assert default.mean["mrr"] >= 0.92 and lexical.mean["mrr"] >= 0.90
+    assert default.mean["mrr"] >= lexical.mean["mrr"] and default.mean["ndcg@10"] >= lexical.mean["ndcg@10"]
+    assert default.lo["mrr"] < default.mean["mrr"] < default.hi["mrr"]
+
+
+# ----------------------------------------------------------------------------------------- display similarity
+
+
+def test_hit_similarity_is_a_probability_that_follows_the_ranking(lexical_index, fake_index):
+    from yanreform.search.index.calibration import SHIPPED, similarity
+
+    for idx, q in (
+        (lexical_index, IP_QUERY),
+        (fake_index, IP_QUERY),
+        (lexical_index, "组织开展消防演练活动"),
+    ):
+        hits = idx.search(q, k=len(idx))
+        sims = [h.similarity for h in hits]
+        assert all(s is not None and 0.0 <= s <= 1.0 for s in sims)
+        assert sims == sorted(sims, reverse=True)  # never contradicts the ranking
+        assert [h.score for h in hits] == sorted((h.score for h in hits), reverse=True)
+    # the lexical-only index uses the lexical coefficients, on the raw cosine
+    h0 = lexical_index.search(IP_QUERY, k=1)[0]
+    assert lexical_index.config.similarity_coefficients == SHIPPED["lexical"]
+    assert h0.similarity == pytest.approx(float(similarity([h0.lexical], None, SHIPPED["lexical"])[0]))
+    assert h0.id == "yc2024-09" and h0.similarity > 0.9
+    # a fire drill is nobody's reform case: its best hit has a clearly positive z-score but a low similarity
+    drill = lexical_index.search("组织开展消防演练活动", k=1)[0]
+    assert drill.score > 1.0 and drill.similarity < 0.3
+    d = h0.to_dict()
+    assert d["similarity"] == round(h0.similarity, 4) and d["score"] == round(h0.score, 4)
+    assert Hit("x", 1.0, None, 0.5, 0.5).to_dict()["similarity"] is None
+
+
+def test_similarity_coefficients_are_validated_and_saved(tmp_path):
+    with pytest.raises(InputError, match="similarity_coef"):
+        IndexConfig(similarity_coef=(1.0,))
+    with pytest.raises(InputError, match="similarity_coef"):
+        IndexConfig(similarity_coef=(0.0, float("nan")))
+    with pytest.raises(InputError, match="similarity_coef"):
+        IndexConfig(similarity_coef="high")
+    cfg = LEXICAL.replace(similarity_coef=[-2, 10])
+    assert cfg.similarity_coef == (-2.0, 10.0) and cfg.similarity_coefficients == (-2.0, 10.0)
+    idx = CaseIndex.from_texts(
+        ["法院推行繁简分流，简单案件快速审理。", "检察院开展公益诉讼，保护生态环境。"], config=cfg
+    )
+    again = CaseIndex.load(idx.save(tmp_path / "ix"))
+    assert again.config == cfg
+    h = again.search("繁简分流", k=1)[0]
+    assert h.similarity == pytest.approx(1 / (1 + np.exp(2.0 - 10.0 * h.lexical)))
 
 
 def test_lexical_only_index_with_an_encoder_round_trips(tmp_path, corpus, fake_encoder) -> None:

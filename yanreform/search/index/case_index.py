@@ -15,7 +15,8 @@ Fusion: each side's scores are z-scored over the cases of the index for that que
 sides mixed with ``semantic_weight``, the category side added with ``category_weight``; with ``prf_depth > 0``
 (off by default) and at least ``prf_min_cases`` cases the query is then expanded once with its best few
 cases (pseudo relevance feedback, as Rocchio). :attr:`Hit.score` is that fused score in z units (0 = an
-average case of this index for this query).
+average case of this index for this query); :attr:`Hit.similarity` is a 0-1 value for display
+(:mod:`.calibration`).
 
 Every text is analysed once (:mod:`yanreform.text.analysis`): a query is normalised once and encoded once, and
 the tagger reads the same analysis (and embedding) for the category side.
@@ -37,6 +38,7 @@ import scipy.sparse as sp
 
 from ...errors import InputError, ModelError, UnknownCaseError, check_k
 from ...text.analysis import Analysis, Analyzer
+from .calibration import ranked_similarity
 from .components import resolve_components
 from .config import IndexConfig
 from .fusion import fuse, mix
@@ -490,11 +492,16 @@ class CaseIndex:
         part = ok[np.argpartition(-fused[ok], kk - 1)[:kk]] if kk < ok.size else ok
         rowid = part if cols is None else cols[part]
         # best first; ties by index order (deterministic)
-        order = np.lexsort((rowid, -fused[part]))
+        order = part[np.lexsort((rowid, -fused[part]))]
+        sim = ranked_similarity(
+            lex[order], sem[order] if self.encoder is not None else None, self.config.similarity_coefficients
+        )
         hits = HitList()
-        for j in part[order]:
+        for j, p in zip(order, sim, strict=True):
             r = int(j if cols is None else cols[j])
-            hits.append(Hit(self._ids[r], float(fused[j]), self._titles[r], float(lex[j]), float(sem[j])))
+            hits.append(
+                Hit(self._ids[r], float(fused[j]), self._titles[r], float(lex[j]), float(sem[j]), float(p))
+            )
         return hits
 
     # ---------------------------------------------------------------- queries
