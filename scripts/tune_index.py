@@ -248,6 +248,100 @@ def realdev_cv(
     return bootstrap(held, groups), chosen
 
 
+#: the leave-cluster-out grid: structural and fusion options of the index (category side with out-of-fold
+#: profiles), each signal switchable
+GRID = {
+    "ngram_max": (2, 3),
+    "semantic_weight": (0.0, 0.3, 0.4, 0.5, 0.6, 0.7),
+    "passage_weight": (0.0, 0.5),
+    "prf_depth": (0, 3),
+    "category_weight": (0.0, 0.15, 0.3),
+}
+
+#: subsets of the grid for the "does each signal earn its place" table (a name -> a filter on the options)
+ABLATIONS: dict[str, Callable[[dict[str, Any]], bool]] = {
+    "everything": lambda o: True,
+    "without the semantic side": lambda o: o["semantic_weight"] == 0,
+    "without the category side": lambda o: o["category_weight"] == 0,
+    "without feedback": lambda o: o["prf_depth"] == 0,
+    "without best passages": lambda o: o["passage_weight"] == 0,
+    "character 1-2-grams only": lambda o: o["ngram_max"] == 2,
+    "the shipped structure (1-3-grams, passages, no categories, no feedback)": lambda o: (
+        o["ngram_max"] == 3 and o["passage_weight"] > 0 and o["category_weight"] == 0 and o["prf_depth"] == 0
+    ),
+}
+
+
+def oof_category_profiles(encoder: Any = None, seed: int = 0) -> np.ndarray:
+    """Out-of-fold category scores (199, K) of the real-dev passages: the tagger refitted five times by
+    ``scripts/train_tagger.py``'s grouped folds (a cluster never in its own training fold). The shipped
+    tagger is trained on real-dev, so its own profiles of these texts are in-sample. About a minute."""
+    import importlib.util
+
+    if "train_tagger" not in sys.modules:
+        spec = importlib.util.spec_from_file_location(
+            "train_tagger", Path(__file__).with_name("train_tagger.py")
+        )
+        assert spec is not None and spec.loader is not None
+        mod = importlib.util.module_from_spec(spec)
+        sys.modules["train_tagger"] = mod
+        spec.loader.exec_module(mod)
+    tt = sys.modules["train_tagger"]
+    from yanreform._defaults import default_encoder
+
+    trainer = tt.Trainer(encoder if encoder is not None else default_encoder(), tt.load_sources())
+    _, profiles = tt.cv_realdev(trainer, "full", [seed])
+    return np.asarray(profiles, np.float32)
+
+
+def realdev_grid(
+    profiles: np.ndarray | None = None, *, encoder: Any = None, rows: list[dict[str, Any]] | None = None
+) -> tuple[dict[str, list[dict[str, float]]], dict[str, dict[str, Any]]]:
+    """Per-query real-dev metrics of every option combination of :data:`GRID` (names -> per-query metrics,
+    names -> options). The category side reads ``profiles`` (real-dev rows x categories; a passage of a
+    text gets its text's profile); without them, the grid has no category side."""
+    from yanreform.search.index.reps import unit_rows
+
+    rs = rows if rows is not None else load_rows(name=REALDEV)
+    per: dict[str, list[dict[str, float]]] = {}
+    opts: dict[str, dict[str, Any]] = {}
+    cws = GRID["category_weight"] if profiles is not None else (0.0,)
+    for ng in GRID["ngram_max"]:
+        idx = realdev_index(rs, IndexConfig(ngram_max=ng), encoder=encoder)
+        if profiles is not None:
+            idx._case_cat = unit_rows(profiles)
+            idx._pass_cat = unit_rows(profiles[idx._owner])
+        for sw in GRID["semantic_weight"]:
+            for pw in GRID["passage_weight"]:
+                for prf in GRID["prf_depth"]:
+                    for cw in cws:
+                        o = {"ngram_max": ng, "semantic_weight": sw, "passage_weight": pw, "prf_depth": prf,
+                             "category_weight": cw}  # fmt: skip
+                        name = " ".join(f"{k}={v}" for k, v in o.items())
+                        idx.config = IndexConfig(**o)  # fusion options only: the built sides are shared
+                        per[name] = realdev_queries(rs, idx.config, index=idx)[0]
+                        opts[name] = o
+    return per, opts
+
+
+def ablation_table(
+    per: dict[str, list[dict[str, float]]],
+    opts: dict[str, dict[str, Any]],
+    rows: list[dict[str, Any]] | None = None,
+) -> dict[str, Summary]:
+    """Leave-cluster-out MRR of choosing within each subset of :data:`ABLATIONS` (what a signal is worth when
+    its weight is chosen without the query's cluster)."""
+    rs = rows if rows is not None else load_rows(name=REALDEV)
+    out = {}
+    for label, keep in ABLATIONS.items():
+        names = [n for n in per if keep(opts[n])]
+        if names:
+            out[label] = realdev_cv(
+                {n: opts[n] for n in names}, rows=rs, per_candidate={n: per[n] for n in names}
+            )[0]
+    return out
+
+
 # ---------------------------------------------------------------- Hit.similarity
 
 
@@ -435,10 +529,32 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--quick", action="store_true", help="real-dev and topic/test only")
     ap.add_argument("--json", type=Path, default=None, help="also write every summary to this JSON file")
     ap.add_argument(
+        "--cv",
+        action="store_true",
+        help="leave-cluster-out choice on real-dev over the option grid, with out-of-fold category profiles",
+    )
+    ap.add_argument(
         "--fit-similarity", action="store_true", help="fit Hit.similarity's coefficients on real-dev and stop"
     )
     args = ap.parse_args(argv)
     t0 = time.perf_counter()
+    if args.cv:
+        rows = load_rows(name=REALDEV)
+        per, opts = realdev_grid(oof_category_profiles(), rows=rows)
+        print(f"real-dev, leave-cluster-out choice among {len(per)} option sets (MRR, cluster bootstrap CI):")
+        for label, summ in ablation_table(per, opts, rows).items():
+            print(f"  {label:76s} {summ.cell()}")
+        groups = [r["cluster"] for r in rows if r.get("cluster")]
+        print("fixed option sets (not chosen per fold):")
+        for name in sorted(per, key=lambda n: -np.mean([q["mrr"] for q in per[n]]))[:10]:
+            print(f"  {name:76s} {bootstrap(per[name], groups).cell()}")
+        for label, cfg in (
+            ("default", IndexConfig()),
+            ("its lexical-only", IndexConfig(semantic_weight=0.0)),
+        ):
+            name = " ".join(f"{k}={getattr(cfg, k)}" for k in GRID)
+            print(f"  {label + ': ' + name:76s} {bootstrap(per[name], groups).cell()}")
+        return 0
     if args.fit_similarity:
         for side, cfg in (("hybrid", IndexConfig()), ("lexical", IndexConfig(semantic_weight=0.0))):
             pairs = similarity_pairs(cfg)
