@@ -54,7 +54,7 @@ CONFIGS: dict[str, dict[str, Any]] = {
         "semantic_weight": 0.0, "passage_weight": 0.0, "prf_depth": 0, "fusion": "raw", "token_weight": 0.0,
         "boilerplate_weight": 1.0, "ngram_max": 2, **_OFF,
     },
-    "default -feedback": {"prf_depth": 0},
+    "default +feedback": {"prf_depth": 3},
     "default -passages": {"passage_weight": 0.0},
     "default +categories cw=0.3": {"category_weight": 0.3},
 }  # fmt: skip
