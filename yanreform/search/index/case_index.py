@@ -269,8 +269,9 @@ class CaseIndex:
         cc = self._lex.counts(analyses[:nw], grow=True)
         pc = self._lex.counts(analyses[nw:], grow=True)
         v = len(self._lex.vocab)
-        self._case_counts = sp.vstack([widen(self._case_counts, v), cc], format="csr")
-        self._pass_counts = sp.vstack([widen(self._pass_counts, v), pc], format="csr")
+        # the passages may add terms after the wholes were counted: both blocks are widened to the vocabulary
+        self._case_counts = sp.vstack([widen(self._case_counts, v), widen(cc, v)], format="csr")
+        self._pass_counts = sp.vstack([widen(self._pass_counts, v), widen(pc, v)], format="csr")
         base = len(self._ids)
         owner = [base + i for i, ps in enumerate(passages) for _ in ps]
         self._owner = np.concatenate([self._owner, np.asarray(owner, np.int64)])
