@@ -703,3 +703,39 @@ def test_lexical_only_index_with_an_encoder_round_trips(tmp_path, corpus, fake_e
         assert [(h.id, round(h.score, 6)) for h in again.search(q, k=3)] == [
             (h.id, round(h.score, 6)) for h in ix.search(q, k=3)
         ]
+
+
+# ------------------------------------------------------------------------------- evaluation (tune_index.py)
+
+
+def test_rank_metrics_and_bootstrap():
+    tune = _tune_script()
+    m = tune.rank_metrics(["a", "x", "b", "y", "z", "c"], {"b", "c"})
+    assert m["mrr"] == pytest.approx(1 / 3)
+    assert m["recall@5"] == pytest.approx(0.5)  # b in the top 5, c at rank 6
+    ideal = 1 + 1 / np.log2(3)
+    assert m["ndcg@10"] == pytest.approx((1 / np.log2(4) + 1 / np.log2(7)) / ideal)
+    assert tune.rank_metrics(["x", "y"], {"b"}) == {"mrr": 0.0, "recall@5": 0.0, "ndcg@10": 0.0}
+    per = [{"mrr": 1.0}, {"mrr": 0.5}, {"mrr": 0.0}, {"mrr": 1.0}]
+    s = tune.bootstrap(per, ["c1", "c1", "c2", "c3"], n_boot=500)
+    assert s.n == 4 and s.groups == 3 and s.mean["mrr"] == pytest.approx(0.625)
+    assert 0.0 <= s.lo["mrr"] <= 0.625 <= s.hi["mrr"] <= 1.0
+    assert s.to_dict()["mrr_ci95"] == [round(s.lo["mrr"], 4), round(s.hi["mrr"], 4)]
+
+
+def test_leave_cluster_out_choice_scores_each_cluster_with_a_choice_made_without_it():
+    tune = _tune_script()
+    rows = [{"id": f"p{i}", "cluster": c} for i, c in enumerate(["A", "A", "B", "B", "C", "C"])]
+    # "good" wins on A and B, "lucky" only on C: C's queries are scored by "good" (chosen without C), and
+    # A's and B's by "good" too
+    per = {
+        "good": [{"mrr": 1.0}, {"mrr": 1.0}, {"mrr": 1.0}, {"mrr": 1.0}, {"mrr": 0.5}, {"mrr": 0.5}],
+        "lucky": [{"mrr": 0.5}, {"mrr": 0.5}, {"mrr": 0.5}, {"mrr": 0.5}, {"mrr": 1.0}, {"mrr": 1.0}],
+    }
+    s, chosen = tune.realdev_cv({"good": {}, "lucky": {}}, rows=rows, per_candidate=dict(per))
+    assert chosen == {"A": "good", "B": "good", "C": "good"}
+    assert s.mean["mrr"] == pytest.approx((4 * 1.0 + 2 * 0.5) / 6)
+    # "lucky" close behind on A and B and ahead on C: the folds that keep C choose it, the one without C not
+    per2 = {"good": per["good"], "lucky": [{"mrr": 0.9}] * 4 + [{"mrr": 1.0}] * 2}
+    _, chosen2 = tune.realdev_cv({"good": {}, "lucky": {}}, rows=rows, per_candidate=per2)
+    assert chosen2 == {"A": "lucky", "B": "lucky", "C": "good"}
