@@ -26,12 +26,13 @@ an edge, a place name); the others wait for review (``todo``). The decisions (``
 reason, and the POS tag for a keep) are kept in the TSV across runs, keyed by the term: re-mining never loses
 a review.
 
-``apply`` writes the kept terms (tab ``keep``) into the section of ``models/userdict.txt`` after the line
-``# mined from real text`` (rewritten each time; the curated entries above it are not touched) and the
-matching section of ``models/idf.txt`` (same rule as its curated entries: agency names ``nt`` get jieba's IDF
-clipped to [7.5, 9.0], other terms max(jieba IDF, 11.5)). Each term gets the smallest frequency of 500, 1000,
-2000, 3000 (500 is the curated entries' usual value; 3000 is ``DEFAULT_FREQ``) at which it stays one token in
-four sentence templates and at every real-text occurrence (or inside a longer dictionary word there).
+``apply`` writes the kept terms (tab ``keep``) as the last lines of ``models/userdict.txt`` (that trailing
+block of reviewed words is rewritten each time; the curated entries above it are not touched; the file stays
+in plain jieba format, ``word freq tag``, so ``jieba.load_userdict`` reads it too) and the matching section
+of ``models/idf.txt`` (same rule as its curated entries: agency names ``nt`` get jieba's IDF clipped to [7.5,
+9.0], other terms max(jieba IDF, 11.5)). Each term gets the smallest frequency of 500, 1000, 2000, 3000 (500
+is the curated entries' usual value; 3000 is ``DEFAULT_FREQ``) at which it stays one token in four sentence
+templates and at every real-text occurrence (or inside a longer dictionary word there).
 
 ``check`` cuts the general-domain sentences of STS-B (``shared/data/sts/sts-b-zh-test.tsv``; captions, news
 headlines, forum posts) with the bundled dictionary with and without the mined section and with plain jieba,
@@ -156,14 +157,31 @@ def entropy(neighbours: Counter[str]) -> float:
 # ------------------------------------------------------------------------------------------------ segmenters
 
 
-def split_userdict(path: Path | None = None) -> tuple[list[tuple[str, int | None, str | None]], list[str]]:
-    """``(curated entries, mined words)`` of the bundled dictionary: the mined ones follow the line
-    ``# mined from real text``."""
+def reviewed_terms(path: Path = CANDIDATES) -> set[str]:
+    """Every term of the review file, whatever its decision (empty when the file does not exist)."""
+    return set(read_review(path))
+
+
+def _mined_block(lines: Sequence[str], reviewed: set[str]) -> int:
+    """Index where the mined block of ``models/userdict.txt`` starts: the trailing run of lines whose word is
+    a reviewed candidate (``len(lines)`` when there is none). The file stays in plain jieba format (``word
+    freq tag`` lines, no comments), so the block is found by its words, not by a marker line."""
+    cut = len(lines)
+    while cut > 0 and (not lines[cut - 1].strip() or lines[cut - 1].split()[0] in reviewed):
+        cut -= 1
+    return cut
+
+
+def split_userdict(
+    path: Path | None = None, review: Path = CANDIDATES
+) -> tuple[list[tuple[str, int | None, str | None]], list[str]]:
+    """``(curated entries, mined words)`` of the bundled dictionary: the mined ones are the trailing block
+    written by ``apply`` (see :func:`_mined_block`)."""
     path = path or model_file("userdict.txt")
     lines = path.read_text(encoding="utf-8").splitlines()
-    cut = next((i for i, x in enumerate(lines) if x.startswith(SECTION)), len(lines))
+    cut = _mined_block(lines, reviewed_terms(review))
     entries = parse_userdict(path)
-    mined = [x.split()[0] for x in lines[cut:] if x.strip() and not x.startswith("#")]
+    mined = [x.split()[0] for x in lines[cut:] if x.strip()]
     curated = entries[: len(entries) - len(mined)]
     return curated, mined
 
@@ -409,10 +427,11 @@ def choose_freqs(terms: Sequence[tuple[str, str]], real_texts: Sequence[str]) ->
     return freq
 
 
-def _rewrite_section(path: Path, header: list[str], body: list[str]) -> None:
+def _rewrite_idf_section(path: Path, header: str, body: list[str]) -> None:
+    """Replace the lines from the one starting with :data:`SECTION` (or the end) by ``header`` + ``body``."""
     lines = path.read_text(encoding="utf-8").splitlines()
     cut = next((i for i, x in enumerate(lines) if x.startswith(SECTION)), len(lines))
-    path.write_text("\n".join([*lines[:cut], *header, *body]) + "\n", encoding="utf-8")
+    path.write_text("\n".join([*lines[:cut], header, *body]) + "\n", encoding="utf-8")
 
 
 def apply(path: Path = CANDIDATES) -> list[tuple[str, int, str]]:
@@ -427,15 +446,14 @@ def apply(path: Path = CANDIDATES) -> list[tuple[str, int, str]]:
     primary, _ = load_sources()
     freqs = choose_freqs(terms, [t for _, t in primary])
     rows = sorted(((t, freqs[t], tag) for t, tag in terms), key=lambda x: (x[2], len(x[0]), x[0]))
-    header = [
-        f"{SECTION} by scripts/mine_terms.py, reviewed in scripts/data/term_candidates.tsv: rewritten by"
-        " 'mine_terms.py apply', edit the review instead"
-    ]
-    _rewrite_section(model_file("userdict.txt"), header, [f"{t} {f} {tag}" for t, f, tag in rows])
+    dict_path = model_file("userdict.txt")
+    lines = dict_path.read_text(encoding="utf-8").splitlines()
+    cut = _mined_block(lines, set(review))
+    dict_path.write_text("\n".join([*lines[:cut], *(f"{t} {f} {tag}" for t, f, tag in rows)]) + "\n", "utf-8")
     jidf, default = _jieba_idf()
     idf_rows = [f"{t} {domain_idf_value(t, tag, jidf, default):.4f}" for t, _, tag in rows]
-    idf_header = [f"{SECTION} (scripts/mine_terms.py apply; same rule as above)"]
-    _rewrite_section(model_file("idf.txt"), idf_header, idf_rows)
+    idf_header = f"{SECTION} (scripts/mine_terms.py apply, reviewed in {CANDIDATES.relative_to(ROOT)})"
+    _rewrite_idf_section(model_file("idf.txt"), idf_header, idf_rows)
     return rows
 
 
