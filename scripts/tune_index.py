@@ -486,6 +486,13 @@ def hard_metrics(
     return bootstrap(per, groups)
 
 
+#: the sources of :func:`evaluate_sources` scored per configuration by the table
+SOURCE_NAMES = (
+    "realdev",
+    *(f"{kind}/{split}" for split in ("tune", "test") for kind in ("topic", "rec", "rec+p", "hard")),
+)
+
+
 def evaluate_sources(
     config: IndexConfig | dict[str, Any] | None = None,
     *,
@@ -575,7 +582,8 @@ def main(argv: list[str] | None = None) -> int:
                 + ", ".join(f"{k} {v:.4f}" for k, v in cv.items())
             )
         return 0
-    sources = ["realdev", "topic/test"] if args.quick else None
+    # realdev/loco re-chooses the semantic weight: printed once, for the default, not per configuration
+    sources = ["realdev", "topic/test"] if args.quick else [*SOURCE_NAMES]
     loco = evaluate_sources(sources=["realdev/loco"])["realdev/loco"]
     print(f"default on real-dev, semantic weight chosen leave-cluster-out: {loco.cell()}\n")
     results = {name: evaluate_sources(cfg, sources=sources) for name, cfg in CONFIGS.items()}
