@@ -46,16 +46,23 @@ with tempfile.TemporaryDirectory() as tmp:
     out["cached_per_s"] = n / best
     ix = yr.CaseIndex.from_texts(texts, encoder=enc, tagger=tg)
     ix.search(qs[0], k=5)
-    before = enc.n_encoded
     lat = []
     for q in qs[1:]:
         t0 = time.perf_counter(); ix.search(q, k=5); lat.append(time.perf_counter() - t0)
     out["search_new_query_ms"] = 1000 * statistics.median(lat)
-    out["model_texts_per_query"] = (enc.n_encoded - before) / len(qs[1:])
     lat = []
     for q in qs[1:]:
         t0 = time.perf_counter(); ix.search(q, k=5); lat.append(time.perf_counter() - t0)
     out["search_seen_query_ms"] = 1000 * statistics.median(lat)
+# model work per query with no embedding cache anywhere (a cache would hide a second encoding of the query)
+enc_nc = yr.Encoder(cache=False)
+tg_nc = yr.Tagger.load(models_dir() / "tagger", encoder=enc_nc)
+ix_nc = yr.CaseIndex.from_texts(texts[:100], encoder=enc_nc, tagger=tg_nc)
+ix_nc.search(qs[0], k=5)
+before = enc_nc.n_encoded
+for q in qs[1:11]:
+    ix_nc.search(q, k=5)
+out["model_texts_per_query"] = (enc_nc.n_encoded - before) / 10
 print(json.dumps(out))
 """
 
