@@ -14,7 +14,12 @@ Each source is scored separately and never on a head that saw it:
 - bundled (44 Yancheng passages): leave-bundled-out (a head trained on everything else);
 - devset and longform (self-written): 5-fold cross-validation.
 
-Retrieval figures come from `scripts/tune_index.py` (leave-cluster-out on real-dev, and the other sets).
+With ``--retrieval`` it also scores the related-case index (default configuration and its lexical-only
+configuration) on every retrieval source through `scripts/tune_index.py`'s ``evaluate_sources``:
+real-dev same-practice retrieval (every clustered passage against all 199), ``realdev/loco`` (the semantic
+weight chosen leave-cluster-out), the self-written topic sets, queries to the bundled case, and the harder
+recommendation; MRR, recall@5 and nDCG@10 with bootstrap 95% intervals over clusters or topics (a few
+minutes: it builds the indexes; embeddings come from the cache).
 """
 
 from __future__ import annotations
@@ -22,6 +27,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from pathlib import Path
 from typing import Any
 
 from yanreform.tagging import Tagger
@@ -95,17 +101,61 @@ def markdown(rep: dict[str, Any], codes: tuple[str, ...], names: dict[str, str])
     return "\n".join(lines)
 
 
+RETRIEVAL_SOURCES = ("realdev", "realdev/loco", "topic/test", "rec/test", "hard/test")
+
+
+def retrieval(sources: tuple[str, ...] = RETRIEVAL_SOURCES) -> dict[str, dict[str, Any]]:
+    """``{configuration: {source: Summary.to_dict()}}`` for the default index and its lexical-only one."""
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    import tune_index  # scripts/tune_index.py
+
+    from yanreform.search.index import IndexConfig
+
+    configs = {
+        "default": IndexConfig(),
+        "lexical only": IndexConfig().replace(semantic_weight=0.0, category_weight=0.0),
+    }
+    out: dict[str, dict[str, Any]] = {}
+    for name, cfg in configs.items():
+        wanted = [s for s in sources if not (s == "realdev/loco" and name != "default")]
+        res = tune_index.evaluate_sources(cfg, sources=wanted)
+        out[name] = {src: summ.to_dict() for src, summ in res.items()}
+    return out
+
+
+def retrieval_markdown(rep: dict[str, dict[str, Any]]) -> str:
+    lines = [
+        "| source | configuration | queries | MRR [95% CI] | recall@5 | nDCG@10 |",
+        "|---|---|---:|---:|---:|---:|",
+    ]
+    for src in RETRIEVAL_SOURCES:
+        for name, res in rep.items():
+            d = res.get(src)
+            if d is None:
+                continue
+            lines.append(
+                f"| {src} | {name} | {d['n_queries']} | {fmt_ci(d['mrr'], d['mrr_ci95'])} | "
+                f"{d['recall@5']:.3f} | {d['ndcg@10']:.3f} |"
+            )
+    return "\n".join(lines)
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--json", action="store_true", help="print JSON instead of Markdown tables")
+    ap.add_argument("--retrieval", action="store_true", help="also score the related-case index (minutes)")
     args = ap.parse_args(argv)
     # the heads are loaded without an encoder call: only their metadata is read
     heads = {"full": Tagger.default(), "fast": Tagger.default(fast=True)}
-    rep = report(heads)
+    rep: dict[str, Any] = report(heads)
+    ret = retrieval() if args.retrieval else None
     if args.json:
-        print(json.dumps(rep, ensure_ascii=False, indent=2))
-    else:
-        print(markdown(rep, heads["full"].codes, heads["full"].names))
+        print(json.dumps({"tagging": rep, "retrieval": ret}, ensure_ascii=False, indent=2))
+        return 0
+    print(markdown(rep, heads["full"].codes, heads["full"].names))
+    if ret is not None:
+        print()
+        print(retrieval_markdown(ret))
     return 0
 
 
