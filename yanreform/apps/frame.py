@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from ..errors import MissingColumnError
+from ..errors import InputError, MissingColumnError
 from ..tagging.documents import LONG_THRESHOLD, tag_documents
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -73,6 +73,7 @@ def tag_frame(
     keep_columns: bool | Sequence[str] = True,
     batch_size: int = 256,
     long_threshold: int = LONG_THRESHOLD,
+    fast: bool = False,
 ) -> pd.DataFrame:
     """Tag every row of ``df[text_column]`` with reform categories.
 
@@ -80,13 +81,15 @@ def tag_frame(
         df: the input frame (not modified).
         text_column: column holding the passages to tag.
         id_column: optional column copied into the result as its first column, ``id``.
-        tagger: a fitted :class:`yanreform.Tagger`; None uses ``Tagger.default()``.
+        tagger: a fitted :class:`yanreform.Tagger`; None uses ``Tagger.default(fast=fast)``.
         evidence: add the ``evidence`` column (short text naming the matched terms per category).
         keep_columns: carry ``df``'s columns into the result: True (default) all of them, False none, or a
             list of names.
         batch_size: passages per tagging batch.
         long_threshold: texts longer than this many characters are tagged in passages and aggregated
             (:func:`yanreform.tagging.documents.tag_documents`).
+        fast: use the shipped encoder-free fast head (``Tagger.default(fast=True)``: no neural model, no
+            torch; about 100 times faster, micro-F1 a few points lower). Not with ``tagger``.
 
     Returns:
         A new DataFrame with ``df``'s index, and columns, in this order: ``id`` (only with ``id_column``);
@@ -106,6 +109,7 @@ def tag_frame(
             :class:`~yanreform.errors.InputError` and a ``KeyError`` (what pandas raises for a missing
             column), so either ``except`` works.
         TypeError: ``df`` is not a DataFrame.
+        InputError: both ``tagger`` and ``fast=True`` are given.
     """
     pd = _pandas()
     if not isinstance(df, pd.DataFrame):
@@ -129,10 +133,12 @@ def tag_frame(
         for col in kept:
             if col not in df.columns:
                 raise missing(col, "keep_columns name")
+    if tagger is not None and fast:
+        raise InputError("give tag_frame either tagger= or fast=True, not both")
     if tagger is None:
         from ..tagging.tagger import Tagger
 
-        tagger = Tagger.default()
+        tagger = Tagger.default(fast=fast)
     codes = list(tagger.codes)
 
     cells = df[text_column].tolist()

@@ -1,0 +1,125 @@
+"""Fast mode end to end: ``yanreform tag --fast``, ``tag_frame(fast=True)``, the batch engine and worker
+processes run the shipped encoder-free head and never import torch or sentence-transformers.
+
+"Never imported" is checked in child processes whose path starts with a folder holding decoy ``torch`` and
+``sentence_transformers`` packages: importing one writes a marker file and raises, so any import — in the
+command, in a worker process, behind a ``try`` — shows.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+
+DECOY = """
+import os, pathlib
+pathlib.Path(os.environ["DECOY_MARK"]).joinpath("{name}-" + str(os.getpid())).write_text("imported")
+raise ImportError("{name} must not be imported in fast mode")
+"""
+
+
+@pytest.fixture()
+def decoy_env(tmp_path) -> tuple[dict[str, str], Path]:
+    """Environment for a child process in which importing torch or sentence_transformers is recorded."""
+    site = tmp_path / "decoys"
+    marks = tmp_path / "marks"
+    marks.mkdir()
+    for name in ("torch", "sentence_transformers"):
+        (site / name).mkdir(parents=True)
+        (site / name / "__init__.py").write_text(DECOY.format(name=name), encoding="utf-8")
+    env = {
+        **os.environ,
+        "PYTHONPATH": os.pathsep.join([str(site), str(REPO)]),
+        "PYTHONIOENCODING": "utf-8",
+        "DECOY_MARK": str(marks),
+    }
+    return env, marks
+
+
+def write_input(path: Path, n: int = 60) -> Path:
+    rows = [
+        json.loads(x) for x in (REPO / "corpus" / "realdev.jsonl").read_text(encoding="utf-8").splitlines()
+    ]
+    with path.open("w", encoding="utf-8") as f:
+        for i in range(n):
+            f.write(
+                json.dumps({"id": f"p{i}", "text": rows[i % len(rows)]["text"]}, ensure_ascii=False) + "\n"
+            )
+        f.write('{"id": "blank", "text": "  "}\n')
+    return path
+
+
+def test_cli_fast_never_imports_torch(tmp_path, decoy_env):
+    env, marks = decoy_env
+    inp = write_input(tmp_path / "in.jsonl")
+    out = tmp_path / "out.jsonl"
+    cmd = [sys.executable, "-m", "yanreform", "tag", str(inp), "-o", str(out), "--fast", "--batch-size", "16"]
+    r = subprocess.run(cmd, capture_output=True, text=True, timeout=120, env=env)
+    assert r.returncode == 0, r.stderr
+    assert sorted(p.name.split("-")[0] for p in marks.iterdir()) == []
+    recs = [json.loads(x) for x in out.read_text(encoding="utf-8").splitlines()]
+    assert [r["id"] for r in recs] == [f"p{i}" for i in range(60)] + ["blank"]
+    assert "error" in recs[-1]
+    tagged = [r for r in recs if r.get("tags")]
+    assert len(tagged) >= 50  # real passages of reform work: nearly all get a category
+    ev = tagged[0]["tags"][0]["evidence"]
+    text = json.loads((tmp_path / "in.jsonl").read_text(encoding="utf-8").splitlines()[0])["text"]
+    assert all(text[e["start"] : e["end"]] == e["text"] for e in ev)  # evidence spans are exact offsets
+
+
+@pytest.mark.slow
+def test_cli_fast_workers_never_import_torch(tmp_path, decoy_env):
+    env, marks = decoy_env
+    inp = write_input(tmp_path / "in.jsonl")
+    out = tmp_path / "out.jsonl"
+    cmd = [sys.executable, "-m", "yanreform", "tag", str(inp), "-o", str(out), "--fast", "--workers", "2"]
+    r = subprocess.run([*cmd, "--batch-size", "16"], capture_output=True, text=True, timeout=120, env=env)
+    assert r.returncode == 0, r.stderr
+    assert list(marks.iterdir()) == []
+    assert len(out.read_text(encoding="utf-8").splitlines()) == 61
+
+
+def test_decoy_would_catch_an_import(tmp_path, decoy_env):
+    # the check above is only worth something if an import is caught: the full head needs torch
+    env, marks = decoy_env
+    code = "import yanreform; yanreform.Encoder.default().encode(['a'])"
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, env=env)
+    assert r.returncode != 0
+    assert {p.name.split("-")[0] for p in marks.iterdir()} & {"torch", "sentence_transformers"}
+
+
+def test_tag_frame_fast_equals_fast_tagger():
+    pd = pytest.importorskip("pandas")
+    import yanreform
+    from yanreform.tagging.tagger import Tagger
+
+    rows = [
+        json.loads(x) for x in (REPO / "corpus" / "realdev.jsonl").read_text(encoding="utf-8").splitlines()
+    ]
+    texts = [r["text"] for r in rows[:40]]
+    df = pd.DataFrame({"body": [*texts, None]})
+    res = yanreform.tag_frame(df, "body", fast=True)
+    want = Tagger.default(fast=True).tag_many(texts)
+    assert res["tags"].tolist()[:40] == [[t.code for t in tl] for tl in want]
+    for code in Tagger.default(fast=True).codes:
+        got = res[f"{code}_score"].tolist()[:40]
+        exp = [next((t.score for t in tl if t.code == code), 0.0) for tl in want]
+        assert got == pytest.approx(exp)
+    assert res["error"].iloc[-1].startswith("missing 'body'")
+
+
+def test_tag_frame_fast_with_tagger_is_refused():
+    pd = pytest.importorskip("pandas")
+    import yanreform
+    from yanreform.errors import InputError
+    from yanreform.tagging.tagger import Tagger
+
+    with pytest.raises(InputError, match="either tagger= or fast=True"):
+        yanreform.tag_frame(pd.DataFrame({"t": ["a"]}), "t", tagger=Tagger.default(fast=True), fast=True)
