@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from operator import add as _add
 from typing import Any
 
 import numpy as np
@@ -44,8 +45,11 @@ class CharNgrams:
     def _grams(self, text: str) -> list[str]:
         t = self._prep(text)
         out: list[str] = list(t)
+        # n-grams by adding shifted strings in C (map over str.__add__), not by slicing in a Python loop
+        prev: Any = t
         for n in range(2, self.n_max + 1):
-            out += [t[i : i + n] for i in range(len(t) - n + 1)]
+            prev = list(map(_add, prev, t[n - 1 :]))
+            out += prev
         return out
 
     def fit(self, texts: Sequence[str]) -> CharNgrams:
@@ -62,24 +66,53 @@ class CharNgrams:
         return self
 
     def transform(self, texts: Sequence[str]) -> sp.csr_matrix:
-        """(len(texts), V) float32 CSR: sublinear tf x idf, rows L2-normalised (all-zero rows stay zero)."""
-        get = self.vocab.get
-        indptr = [0]
-        indices: list[int] = []
-        data: list[float] = []
+        """(len(texts), V) float32 CSR: sublinear tf x idf, rows L2-normalised (all-zero rows stay zero).
+
+        The whole batch is counted in one vectorised pass (``np.unique`` over ``row * (V + 1) + column``);
+        each row's weights and norm are those of :meth:`_transform_row`, in the same order, so the result
+        is identical to transforming the passages one by one (tests hold them equal).
+        """
+        get = self._shifted_vocab().get
+        V = len(self.vocab)
+        lengths: list[int] = []
+        cols: list[int] = []
         for t in texts:
-            cols = [j for j in map(get, self._grams(t)) if j is not None]
-            if cols:
-                u, c = np.unique(np.asarray(cols, np.int64), return_counts=True)
-                w = (1.0 + np.log(c)) * self.idf[u]
-                w /= np.sqrt(float(w @ w))
-                indices.extend(u.tolist())
-                data.extend(w.tolist())
-            indptr.append(len(indices))
-        return sp.csr_matrix(
-            (np.asarray(data, np.float32), np.asarray(indices, np.int64), np.asarray(indptr, np.int64)),
-            shape=(len(texts), len(self.vocab)),
-        )
+            before = len(cols)
+            cols += filter(None, map(get, self._grams(t)))  # 1-based columns, unknown n-grams dropped
+            lengths.append(len(cols) - before)
+        n = len(texts)
+        if not cols:
+            return sp.csr_matrix((n, V), dtype=np.float32)
+        rows = np.repeat(np.arange(n, dtype=np.int64), lengths)
+        keys, counts = np.unique(rows * (V + 1) + np.asarray(cols, np.int64), return_counts=True)
+        row_of, col = np.divmod(keys, V + 1)
+        col -= 1
+        w = (1.0 + np.log(counts)) * self.idf[col]
+        indptr = np.zeros(n + 1, np.int64)
+        np.cumsum(np.bincount(row_of, minlength=n), out=indptr[1:])
+        for a, b in zip(indptr[:-1].tolist(), indptr[1:].tolist(), strict=True):
+            if b > a:
+                seg = w[a:b]
+                seg /= np.sqrt(float(seg @ seg))
+        return sp.csr_matrix((w.astype(np.float32), col, indptr), shape=(n, V))
+
+    def _transform_row(self, text: str) -> tuple[np.ndarray, np.ndarray]:
+        """The reference for one passage: ``(columns int64 sorted, weights float64)``."""
+        cols = [j for j in map(self.vocab.get, self._grams(text)) if j is not None]
+        if not cols:
+            return np.zeros(0, np.int64), np.zeros(0, np.float64)
+        u, c = np.unique(np.asarray(cols, np.int64), return_counts=True)
+        w = (1.0 + np.log(c)) * self.idf[u]
+        w /= np.sqrt(float(w @ w))
+        return u, w
+
+    def _shifted_vocab(self) -> dict[str, int]:
+        # n-gram -> column + 1, so filter(None, ...) drops unknown n-grams in C; rebuilt if vocab changes
+        cached: tuple[int, dict[str, int]] | None = getattr(self, "_vocab1", None)
+        if cached is None or cached[0] != id(self.vocab) or len(cached[1]) != len(self.vocab):
+            cached = (id(self.vocab), {g: j + 1 for g, j in self.vocab.items()})
+            self._vocab1 = cached
+        return cached[1]
 
     def state(self) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
         """``(json_part, arrays)`` to save: the settings and vocabulary (JSON) and the idf (an array)."""
