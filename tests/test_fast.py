@@ -149,3 +149,16 @@ def test_ngram_transform_equals_the_row_by_row_reference():
     # a batch of one equals the same passage inside a batch
     one = ng.transform([texts[3]])
     assert (one != X[3]).nnz == 0
+
+
+def test_fold_ascii_equals_the_translate_reference():
+    """The lexicon's ASCII folding (looked up run by run now) lower-cases A-Z only and keeps the length."""
+    from yanreform.tagging.lexicon import _ASCII_LOWER, fold_ascii
+
+    lines = (REPO / "corpus" / "stress.jsonl").read_text("utf-8").splitlines()
+    texts = [json.loads(x)["text"] for x in lines]
+    texts += ["", "APP上线", "İstanbul ÀBC", "ＡＢＣ全角", "mixedCASE 12306 AI+政法", "ZZ"]
+    for t in texts:
+        assert fold_ascii(t) == t.translate(_ASCII_LOWER)
+        assert len(fold_ascii(t)) == len(t)
+    assert fold_ascii("APP上线ＡＢ") == "app上线ＡＢ"
