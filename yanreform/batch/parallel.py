@@ -26,12 +26,14 @@ from __future__ import annotations
 import logging
 import os
 import signal
+import threading
+from collections import deque
 from collections.abc import Callable, Iterable
-from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from multiprocessing import get_context
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from ..errors import InputError, ModelError, check_batch_size
 from ..io.records import Record
@@ -42,7 +44,7 @@ if TYPE_CHECKING:
     from ..tagging.tagger import Tagger
     from .output import PartStore
 
-__all__ = ["TaggerSpec", "run_parallel", "worker_tagger"]
+__all__ = ["Backend", "Broken", "ProcessBackend", "TaggerSpec", "coordinate", "run_parallel", "worker_tagger"]
 
 log = logging.getLogger("yanreform")
 
@@ -69,14 +71,18 @@ class TaggerSpec:
 
 
 _WORKER_TAGGERS: dict[TaggerSpec, Tagger] = {}
+_WORKER_LOCK = threading.Lock()
 
 
 def worker_tagger(spec: TaggerSpec) -> Tagger:
     """The tagger of ``spec``, built on first use and kept for the life of this process (one model per
-    worker process, whatever the number of tasks it runs)."""
+    worker process, whatever the number of tasks or threads that run in it)."""
     tagger = _WORKER_TAGGERS.get(spec)
     if tagger is None:
-        tagger = _WORKER_TAGGERS[spec] = spec.build()
+        with _WORKER_LOCK:
+            tagger = _WORKER_TAGGERS.get(spec)
+            if tagger is None:
+                tagger = _WORKER_TAGGERS[spec] = spec.build()
     return tagger
 
 
@@ -118,6 +124,77 @@ def _stop(pool: ProcessPoolExecutor) -> None:
         proc.join(timeout=5)
 
 
+class Broken(Exception):
+    """Raised by a backend's ``result`` when the task was lost with its worker (the pool must restart)."""
+
+
+#: what a unit of work returns: (start, part written by the worker or None, output records or None, counts)
+WorkResult = tuple[int, PartInfo | None, list[dict[str, Any]] | None, TagStats]
+
+
+class Backend(Protocol):
+    """Where partitions run: local processes (:class:`ProcessBackend`) or a Dask cluster
+    (:class:`yanreform.batch.dask.DaskBackend`). ``writes_parts``: workers write part files themselves
+    (they share the output's file system) rather than return the records."""
+
+    writes_parts: bool
+
+    def submit(self, start: int, records: list[Record], options: TagOptions, folder: str | None) -> Any: ...
+
+    def finished(self, futures: list[Any], block: bool) -> list[Any]: ...
+
+    def result(self, future: Any) -> WorkResult: ...
+
+    def restart(self) -> None: ...
+
+    def stop(self) -> None: ...
+
+    def close(self) -> None: ...
+
+
+class ProcessBackend:
+    """``workers`` local ``spawn`` processes (a :class:`~concurrent.futures.ProcessPoolExecutor`)."""
+
+    writes_parts = True
+
+    def __init__(self, workers: int, spec: TaggerSpec) -> None:
+        self.workers = workers
+        self.spec = spec
+        self.pool = self._new()
+
+    def _new(self) -> ProcessPoolExecutor:
+        return ProcessPoolExecutor(
+            max_workers=self.workers,
+            mp_context=get_context("spawn"),
+            initializer=_init_worker,
+            initargs=(_threads_per_worker(self.workers),),
+        )
+
+    def submit(self, start: int, records: list[Record], options: TagOptions, folder: str | None) -> Any:
+        return self.pool.submit(_work, self.spec, start, records, options, folder)
+
+    def finished(self, futures: list[Any], block: bool) -> list[Any]:
+        done, _ = wait(futures, timeout=None if block else 0, return_when=FIRST_COMPLETED)
+        return list(done)
+
+    def result(self, future: Any) -> WorkResult:
+        try:
+            res: WorkResult = future.result()
+        except BrokenProcessPool as exc:
+            raise Broken(str(exc)) from None
+        return res
+
+    def restart(self) -> None:
+        _stop(self.pool)
+        self.pool = self._new()
+
+    def stop(self) -> None:
+        _stop(self.pool)
+
+    def close(self) -> None:
+        self.pool.shutdown(wait=True)
+
+
 def run_parallel(
     records: Iterable[Record],
     *,
@@ -147,64 +224,91 @@ def run_parallel(
     """
     if workers < 1:
         raise InputError(f"workers must be at least 1, not {workers}")
+    _check(store, write, batch_size)
+    backend = ProcessBackend(workers, spec or TaggerSpec())
+    return coordinate(
+        records,
+        backend,
+        in_flight=2 * workers,
+        store=store,
+        write=write,
+        batch_size=batch_size,
+        options=options,
+        progress=progress,
+        after_batch=after_batch,
+        on_commit=on_commit,
+        retries=retries,
+    )
+
+
+def _check(store: PartStore | None, write: Any, batch_size: int) -> None:
     if (store is None) == (write is None):
-        raise InputError("give run_parallel exactly one of store= or write=")
+        raise InputError("give exactly one of store= or write=")
     check_batch_size(batch_size)
-    spec = spec or TaggerSpec()
+
+
+def coordinate(
+    records: Iterable[Record],
+    backend: Backend,
+    *,
+    in_flight: int,
+    store: PartStore | None = None,
+    write: Callable[[dict[str, Any]], None] | None = None,
+    batch_size: int = 256,
+    options: TagOptions | None = None,
+    progress: Progress | None = None,
+    after_batch: Callable[[], None] | None = None,
+    on_commit: Callable[[int], None] | None = None,
+    retries: int = 2,
+) -> TagStats:
+    """The coordinating loop shared by every runner: partitions (as one process cuts them) go to
+    ``backend``, at most ``in_flight`` at a time; finished ones are journalled into ``store`` (any order) or
+    written in input order. See :func:`run_parallel` for the arguments; ``backend`` is stopped on any
+    exception (Ctrl-C included) and closed at the end."""
+    _check(store, write, batch_size)
     opts = options or TagOptions()
     size = store.partition_size if store is not None else batch_size
-    folder = str(store.folder) if store is not None else None
+    folder = str(store.folder) if store is not None and backend.writes_parts else None
     stats = TagStats()
     pending: dict[int, list[Record]] = {}  # start -> records of partitions submitted, not yet done
     done_out: dict[int, list[dict[str, Any]]] = {}  # streamed: finished, waiting for earlier ones
-    order: list[int] = []  # streamed: starts in input order, not yet written
+    order: deque[int] = deque()  # streamed: starts in input order, not yet written
+    futures: dict[Any, int] = {}
     restarts = 0
 
-    def new_pool() -> ProcessPoolExecutor:
-        return ProcessPoolExecutor(
-            max_workers=workers,
-            mp_context=get_context("spawn"),
-            initializer=_init_worker,
-            initargs=(_threads_per_worker(workers),),
-        )
-
-    pool = new_pool()
-    futures: dict[Future[Any], int] = {}
-
     def submit(start: int) -> None:
-        fut = pool.submit(_work, spec, start, pending[start], opts, folder)
-        futures[fut] = start
+        futures[backend.submit(start, pending[start], opts, folder)] = start
 
     def flush_streamed() -> None:
         while order and order[0] in done_out:
-            start = order.pop(0)
-            for rec in done_out.pop(start):
+            for rec in done_out.pop(order.popleft()):
                 write(rec)  # type: ignore[misc]
             if after_batch is not None:
                 after_batch()
 
     def collect(block: bool) -> None:
-        """Take in finished partitions (waiting for one when ``block``); restart a broken pool."""
-        nonlocal pool, restarts
+        """Take in finished partitions (waiting for one when ``block``); restart a broken backend."""
+        nonlocal restarts
         if not futures:
             return
-        finished, _ = wait(list(futures), timeout=None if block else 0, return_when=FIRST_COMPLETED)
         broken = False
-        for fut in finished:
+        for fut in backend.finished(list(futures), block):
             start = futures.pop(fut)
             try:
-                _, info, out, st = fut.result()
-            except BrokenProcessPool:
+                _, info, out, st = backend.result(fut)
+            except Broken:
                 broken = True
                 continue
             recs = pending.pop(start)
             stats.add(st)
-            if store is not None and info is not None:
+            if store is not None:
+                if info is None:
+                    info = write_part(store.folder, start, out or [])
                 store.record(info)
                 if on_commit is not None:
                     on_commit(store.committed_records)
-            elif out is not None:
-                done_out[start] = out
+            else:
+                done_out[start] = out or []
             if progress is not None:
                 progress.update(len(recs))
         if store is None:
@@ -217,9 +321,8 @@ def run_parallel(
                     f"{len(pending):,} partitions not done"
                 )
             log.warning("a worker process died; re-running its %d unfinished partitions", len(pending))
-            _stop(pool)
             futures.clear()
-            pool = new_pool()
+            backend.restart()
             for start in sorted(pending):
                 submit(start)
 
@@ -242,13 +345,13 @@ def run_parallel(
             if store is None:
                 order.append(start)
             submit(start)
-            while len(futures) >= 2 * workers:
+            while len(futures) >= in_flight:
                 collect(block=True)
             collect(block=False)
         while futures:
             collect(block=True)
     except BaseException:
-        _stop(pool)
+        backend.stop()
         raise
-    pool.shutdown(wait=True)
+    backend.close()
     return stats
