@@ -29,6 +29,10 @@ def _pandas() -> Any:
     return pandas
 
 
+def _is_dask_frame(df: Any) -> bool:
+    return type(df).__module__.split(".")[0] == "dask" and hasattr(df, "map_partitions")
+
+
 def _evidence_text(tags: Sequence[Any], max_terms: int = 3) -> str:
     """``"code: term, term; code: …"`` — the matched terms (or exemplar sentences, cut) per category."""
     parts = []
@@ -78,7 +82,9 @@ def tag_frame(
     """Tag every row of ``df[text_column]`` with reform categories.
 
     Args:
-        df: the input frame (not modified).
+        df: the input frame (not modified); a ``dask.dataframe.DataFrame`` gives a dask dataframe of the same
+            columns, computed lazily on the workers (:func:`yanreform.batch.dask.tag_dask`; not with
+            ``tagger``).
         text_column: column holding the passages to tag.
         id_column: optional column copied into the result as its first column, ``id``.
         tagger: a fitted :class:`yanreform.Tagger`; None uses ``Tagger.default(fast=fast)``.
@@ -109,8 +115,26 @@ def tag_frame(
             :class:`~yanreform.errors.InputError` and a ``KeyError`` (what pandas raises for a missing
             column), so either ``except`` works.
         TypeError: ``df`` is not a DataFrame.
-        InputError: both ``tagger`` and ``fast=True`` are given.
+        InputError: both ``tagger`` and ``fast=True`` are given, or ``tagger`` with a dask dataframe.
     """
+    if _is_dask_frame(df):
+        if tagger is not None:
+            raise InputError(
+                "a dask dataframe is tagged on the workers, which build their own tagger: use fast=True, or "
+                "yanreform.batch.tag_dask(df, tagger_path=FOLDER) with a tagger saved by Tagger.save"
+            )
+        from ..batch.dask import tag_dask
+
+        return tag_dask(
+            df,
+            text_column=text_column,
+            id_column=id_column,
+            fast=fast,
+            keep_columns=keep_columns if isinstance(keep_columns, bool) else list(keep_columns),
+            evidence=evidence,
+            long_threshold=long_threshold,
+            batch_size=batch_size,
+        )
     pd = _pandas()
     if not isinstance(df, pd.DataFrame):
         raise TypeError(f"df must be a pandas DataFrame, got {type(df).__name__}")

@@ -20,7 +20,7 @@ from typing import Any
 
 from ...batch import PartStore, TagOptions, TagStats, fingerprint_inputs, partial_dir, plural, run_partitions
 from ...batch import tag_records as stream_records
-from ...batch.parallel import TaggerSpec, run_parallel
+from ...batch.parallel import ProcessBackend, TaggerSpec, coordinate
 from ...errors import InputError
 from ...io import LEVELS, OUTPUT_FORMATS, InputSource, open_input, output_format
 from ...io.writers import open_row_writer
@@ -92,6 +92,12 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
         metavar="N",
         help="tag in N local worker processes (one model each; same output; default 1; 0: one per core)",
     )
+    t.add_argument(
+        "--dask",
+        metavar="ADDRESS",
+        help="tag on a Dask cluster: tcp://host:8786 (an existing scheduler) or local:N (N local worker "
+        "processes); same output (needs the 'dask' extra)",
+    )
     t.set_defaults(func=run)
 
 
@@ -144,6 +150,8 @@ def run(args: argparse.Namespace) -> int:
         raise InputError(f"--workers must be at least 0 (0: one per core), not {args.workers}")
     if args.workers == 0:
         args.workers = os.cpu_count() or 1
+    if args.dask and args.workers > 1:
+        raise InputError("give --workers or --dask, not both (--dask local:N starts N local workers)")
     if args.resume and args.restart:
         raise InputError("give --resume or --restart, not both")
     if (args.resume or args.restart) and not args.output:
@@ -194,16 +202,29 @@ def _tagger(args: argparse.Namespace) -> Any:
     models: here only the head is read (for its codes)."""
     from ...tagging.tagger import Tagger
 
-    if not args.fast and args.workers <= 1:
+    distributed = args.workers > 1 or bool(args.dask)
+    if not args.fast and not distributed:
         return _load_tagger()
     tagger = Tagger.default(fast=args.fast)
-    if args.workers <= 1:
+    if not distributed:
         tagger.tag_many(["建设执法办案管理中心。"])
     return tagger
 
 
-def _spec(args: argparse.Namespace) -> TaggerSpec:
-    return TaggerSpec(fast=args.fast)
+@contextlib.contextmanager
+def _backend(args: argparse.Namespace) -> Iterator[tuple[Any, int]]:
+    """``(backend, partitions in flight)`` for ``--workers N`` / ``--dask ADDRESS``; ``(None, 0)`` for one
+    process."""
+    spec = TaggerSpec(fast=args.fast)
+    if args.dask:
+        from ...batch.dask import DaskBackend, n_workers, open_client
+
+        with open_client(args.dask) as client:
+            yield DaskBackend(client, spec), 2 * n_workers(client)
+    elif args.workers > 1:
+        yield ProcessBackend(args.workers, spec), 2 * args.workers
+    else:
+        yield None, 0
 
 
 def _bar(args: argparse.Namespace, sources: list[InputSource]) -> Any:
@@ -254,27 +275,28 @@ def _run_stdout(args: argparse.Namespace, sources: list[InputSource], fmt: Any, 
     bar = _bar(args, sources)
     records = itertools.chain.from_iterable(sources)
     try:
-        if args.workers > 1:
-            stats = run_parallel(
-                records,
-                workers=args.workers,
-                spec=_spec(args),
-                write=writer.write,
-                batch_size=args.batch_size,
-                options=options,
-                progress=bar,
-                after_batch=writer.flush,
-            )
-        else:
-            stats = stream_records(
-                records,
-                tagger,
-                writer.write,
-                batch_size=args.batch_size,
-                options=options,
-                progress=bar,
-                after_batch=writer.flush,
-            )
+        with _backend(args) as (backend, in_flight):
+            if backend is not None:
+                stats = coordinate(
+                    records,
+                    backend,
+                    in_flight=in_flight,
+                    write=writer.write,
+                    batch_size=args.batch_size,
+                    options=options,
+                    progress=bar,
+                    after_batch=writer.flush,
+                )
+            else:
+                stats = stream_records(
+                    records,
+                    tagger,
+                    writer.write,
+                    batch_size=args.batch_size,
+                    options=options,
+                    progress=bar,
+                    after_batch=writer.flush,
+                )
     finally:
         if bar is not None:
             bar.close()
@@ -339,17 +361,13 @@ def _run_to_file(args: argparse.Namespace, sources: list[InputSource], fmt: Any,
     records = itertools.chain.from_iterable(sources)
     try:
         with _sigterm_as_interrupt():
-            if args.workers > 1:
-                stats = run_parallel(
-                    records,
-                    workers=args.workers,
-                    spec=_spec(args),
-                    store=store,
-                    options=options,
-                    progress=bar,
-                )
-            else:
-                stats = run_partitions(records, tagger, store, options=options, progress=bar)
+            with _backend(args) as (backend, in_flight):
+                if backend is not None:
+                    stats = coordinate(
+                        records, backend, in_flight=in_flight, store=store, options=options, progress=bar
+                    )
+                else:
+                    stats = run_partitions(records, tagger, store, options=options, progress=bar)
             if bar is not None:
                 bar.close()
                 bar = None
