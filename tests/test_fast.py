@@ -162,3 +162,55 @@ def test_fold_ascii_equals_the_translate_reference():
         assert fold_ascii(t) == t.translate(_ASCII_LOWER)
         assert len(fold_ascii(t)) == len(t)
     assert fold_ascii("APP上线ＡＢ") == "app上线ＡＢ"
+
+
+@pytest.mark.slow
+def test_similar_and_index_build_fast_never_import_torch(tmp_path, decoy_env):
+    env, marks = decoy_env
+    base = [sys.executable, "-m", "yanreform"]
+    query = "涉案财物集中管理，执法办案管理中心"
+    r = subprocess.run([*base, "similar", query, "--fast", "-k", "3", "--json"],
+                       capture_output=True, text=True, timeout=120, env=env)  # fmt: skip
+    assert r.returncode == 0, r.stderr
+    hits = json.loads(r.stdout)
+    assert len(hits) == 3 and all(h["id"].startswith("yc2024-") for h in hits)
+    assert hits[0]["semantic"] == 0.0 and hits[0]["similarity"] > 0
+    inp = write_input(tmp_path / "in.jsonl", n=40)
+    ix = tmp_path / "ix"
+    r = subprocess.run([*base, "index", "build", str(inp), "--fast", "-o", str(ix)],
+                       capture_output=True, text=True, timeout=120, env=env)  # fmt: skip
+    assert r.returncode == 0, r.stderr
+    assert "indexed 40 documents" in r.stderr and "1 bad record skipped" in r.stderr
+    r = subprocess.run([*base, "similar", "--index", str(ix), "--fast", "--case", "p1", "-k", "2", "--json"],
+                       capture_output=True, text=True, timeout=120, env=env)  # fmt: skip
+    assert r.returncode == 0, r.stderr
+    found = [h["id"] for h in json.loads(r.stdout)]
+    assert len(found) == 2 and "p1" not in found
+    assert list(marks.iterdir()) == []
+
+
+def test_similar_fast_refuses_an_index_with_a_semantic_side(tmp_path, fake_encoder, capsys):
+    from yanreform.apps.cli import main
+    from yanreform.search.index import CaseIndex, IndexConfig
+
+    texts = [
+        json.loads(x)["text"] for x in (REPO / "corpus" / "stress.jsonl").read_text("utf-8").splitlines()
+    ]
+    idx = CaseIndex.from_texts(texts[:10], encoder=fake_encoder, config=IndexConfig(category_weight=0.0))
+    idx.save(tmp_path / "full")
+    # refused with a one-line error before any model is loaded (this index's model is the fake one, so the
+    # loader already refuses it; with the default model the --fast check names `index build --fast`)
+    assert main(["similar", "--index", str(tmp_path / "full"), "--fast", "检察"]) == 2
+    assert "yanreform: error:" in capsys.readouterr().err
+
+
+def test_library_search_fast_uses_characters_only(tmp_path):
+    from yanreform.library import Library
+
+    with Library(tmp_path / "lib.sqlite") as lib:
+        lib.add(REPO / "corpus" / "yancheng-2024-reform-cases.txt", year=2024, tag=False)
+        hits = lib.search("涉案财物集中管理", k=3, fast=True)
+    assert len(hits) == 3
+    assert all(h.semantic == 0.0 for h in hits)
+    assert hits[0].score == hits[0].lexical > 0 and hits[0].score >= hits[-1].score
+    assert "涉案财物" in hits[0].text
