@@ -115,10 +115,11 @@ def main(argv: list[str] | None = None) -> int:
                 ref_bytes = data if ref_bytes is None else ref_bytes
                 rate = n / r["wall"]
                 ref_rate = rate if ref_rate is None else ref_rate
-                worker = f"{r['rss_child']:,.0f} ({r['n_child']} processes)" if r["n_child"] else "-"
+                worker = f"{r['rss_child']:,.0f} (of {r['n_child']})" if r["n_child"] else "-"
+                same = "yes" if data == ref_bytes else "NO"
                 print(
-                    f"| {head} | {n:,} | `{name}` | {r['wall']:,.1f} | {rate:,.1f} | {rate / ref_rate:.2f}x | "
-                    f"{'yes' if data == ref_bytes else 'NO'} | {r['rss_root']:,.0f} | {worker} |",
+                    f"| {head} | {n:,} | `{name}` | {r['wall']:,.1f} | {rate:,.1f} | "
+                    f"{rate / ref_rate:.2f}x | {same} | {r['rss_root']:,.0f} | {worker} |",
                     flush=True,
                 )
     return 0
