@@ -536,6 +536,15 @@ def test_demo(capsys, corpus, tagger) -> None:
     assert len(related) == 30
     assert out.count("shared categories:") + out.count("key terms:") >= 10
     assert "tagged 34 initiatives" in err
+    # scores are out-of-fold (the bundled texts are training data): those the shipped head recorded for them
+    assert "out-of-fold" in out
+    oof = tagger.info_["bundled_out_of_fold"]
+    assert {ini.id for c in corpus for ini in c.initiatives} <= set(oof)
+    scores = [score for tags in oof.values() for _code, score in tags]
+    assert scores and min(scores) < 0.95  # not the in-sample 1.00 everywhere
+    first = next(iter(corpus)).initiatives[0]
+    for code, score in oof[first.id][:4]:
+        assert f"{tagger.names[code]} {score:.2f}" in out
     # the second run encodes nothing: every embedding comes from the cache
     from yanreform.embed.encoder import Encoder
 
