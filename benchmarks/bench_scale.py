@@ -6,8 +6,12 @@ Measured in one run, on the same machine and the same input (distinct ~240-chara
 sentences, see bench_fast.py), each run a fresh ``python -m yanreform tag IN.jsonl -o OUT.jsonl`` with
 ``YANREFORM_CACHE=0`` (cold: every passage through the model): wall time from process start to the output
 written (model loading included), passages/s, the ratio to one process, whether the output is
-byte-identical to one process's, and memory: the peak RSS of the coordinating process and of the largest
-worker process (sampled every 0.2 s over the process tree).
+byte-identical to one process's, CPU seconds (all processes of the run, and the main process alone), and
+memory: the peak RSS of the main (coordinating) process and of its largest child process (sampled every
+0.2 s over the process tree; with --dask the children are nannies and workers).
+
+CPU seconds say what wall time cannot on a busy machine: with N workers the run needs about
+max(CPU all / N, CPU main) seconds of wall time on N idle cores.
 
 On a machine with other load the ratios are what is worth reading: every configuration runs on the same
 machine within minutes.
@@ -20,6 +24,7 @@ import contextlib
 import importlib.util
 import json
 import os
+import resource
 import subprocess
 import sys
 import tempfile
@@ -39,37 +44,51 @@ def _bench_fast():
     return mod
 
 
-def _watch(proc: subprocess.Popen) -> tuple[int, float, float, int]:
+def _watch(proc: subprocess.Popen) -> tuple[int, float, float, int, float]:
     """Wait for ``proc``: (exit code, peak RSS MB of the process itself, peak RSS MB of its largest
-    descendant, number of descendants seen)."""
+    descendant, number of descendants seen, CPU seconds of the process itself, last sampled)."""
     import psutil
 
     root = psutil.Process(proc.pid)
     peak_root = 0.0
+    cpu_root = 0.0
     peak_child: dict[int, float] = {}
     while proc.poll() is None:
         try:
             peak_root = max(peak_root, root.memory_info().rss / 2**20)
+            t = root.cpu_times()
+            cpu_root = t.user + t.system
             for c in root.children(recursive=True):
                 with contextlib.suppress(psutil.Error):
                     peak_child[c.pid] = max(peak_child.get(c.pid, 0.0), c.memory_info().rss / 2**20)
         except psutil.Error:
             pass
         time.sleep(0.2)
-    return proc.returncode, peak_root, max(peak_child.values(), default=0.0), len(peak_child)
+    return proc.returncode, peak_root, max(peak_child.values(), default=0.0), len(peak_child), cpu_root
 
 
 def run_tag(inp: Path, out: Path, extra: list[str]) -> dict:
     env = {**os.environ, "PYTHONPATH": str(REPO), "YANREFORM_CACHE": "0"}
     cmd = [sys.executable, "-m", "yanreform", "tag", str(inp), "-o", str(out), "-q", "--restart", *extra]
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     t0 = time.perf_counter()
     proc = subprocess.Popen(cmd, env=env, stderr=subprocess.PIPE)
-    code, rss_root, rss_child, n_child = _watch(proc)
+    code, rss_root, rss_child, n_child, cpu_root = _watch(proc)
     wall = time.perf_counter() - t0
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    # every process of the run (workers are joined by the command, the command by us)
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
     if code != 0:
         msg = proc.stderr.read().decode()[-2000:] if proc.stderr else ""
         raise SystemExit(f"{' '.join(cmd)} failed ({code}): {msg}")
-    return {"wall": wall, "rss_root": rss_root, "rss_child": rss_child, "n_child": n_child}
+    return {
+        "wall": wall,
+        "rss_root": rss_root,
+        "rss_child": rss_child,
+        "n_child": n_child,
+        "cpu": cpu,
+        "cpu_root": cpu_root,
+    }
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -90,9 +109,10 @@ def main(argv: list[str] | None = None) -> int:
     print(f"machine: {os.cpu_count()} cores; load average now {os.getloadavg()[0]:.1f}; YANREFORM_CACHE=0\n")
     print(
         "| head | passages | run | wall (s) | passages/s | vs 1 process | same output | "
-        "peak RSS coordinator (MB) | peak RSS per worker (MB) |"
+        "CPU s, all processes | CPU s, main process | peak RSS main process (MB) | "
+        "peak RSS largest child (MB) |"
     )
-    print("|---|---:|---|---:|---:|---:|---|---:|---:|")
+    print("|---|---:|---|---:|---:|---:|---|---:|---:|---:|---:|")
     with tempfile.TemporaryDirectory(prefix="bench-scale-") as d:
         tmp = Path(d)
         for head in heads:
@@ -119,7 +139,8 @@ def main(argv: list[str] | None = None) -> int:
                 same = "yes" if data == ref_bytes else "NO"
                 print(
                     f"| {head} | {n:,} | `{name}` | {r['wall']:,.1f} | {rate:,.1f} | "
-                    f"{rate / ref_rate:.2f}x | {same} | {r['rss_root']:,.0f} | {worker} |",
+                    f"{rate / ref_rate:.2f}x | {same} | {r['cpu']:,.1f} | {r['cpu_root']:,.1f} | "
+                    f"{r['rss_root']:,.0f} | {worker} |",
                     flush=True,
                 )
     return 0
