@@ -21,6 +21,7 @@ a theme (以“…多方联动…”为主题), where participants come from (�
 
 from __future__ import annotations
 
+import re
 from bisect import bisect_right
 from collections.abc import Sequence
 from typing import Any, NamedTuple
@@ -43,9 +44,19 @@ OUTSIDE = -1
 _ASCII_LOWER = {c: c + 32 for c in range(ord("A"), ord("Z") + 1)}
 
 
+_ASCII_UPPER_RE = re.compile("[A-Z]+")
+
+
+def _lower_run(m: re.Match[str]) -> str:
+    return m.group(0).lower()
+
+
 def fold_ascii(text: str) -> str:
     """Lower-case ASCII letters only (length-preserving)."""
-    return text.translate(_ASCII_LOWER)
+    # str.translate with a dict costs a lookup per character; Chinese text rarely has A-Z: find runs
+    if _ASCII_UPPER_RE.search(text) is None:
+        return text
+    return _ASCII_UPPER_RE.sub(_lower_run, text)
 
 
 def _key(term: str) -> str:
