@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -433,7 +434,7 @@ def test_similar_and_index_build(tmp_path: Path, capsys, corpus) -> None:
     top = json.loads(out)[0]
     assert rc == 0 and top["id"] == "yc2024-01" and 0 < top["similarity"] <= 1 and "数字赋能" in top["reason"]
     rc, out, _ = run_cli(capsys, "similar", q, "-k", "2", "--index", str(idx))
-    assert out.splitlines()[0].startswith(" 1. yc2024-01  similarity 0.") and "key terms:" in out
+    assert re.match(r" 1\. yc2024-01  similarity [01]\.\d\d ", out.splitlines()[0]) and "key terms:" in out
     f = tmp_path / "q.txt"
     f.write_bytes(q.encode("gb18030"))
     rc, out, _ = run_cli(capsys, "similar", "--file", str(f), "-k", "2")
@@ -536,6 +537,15 @@ def test_demo(capsys, corpus, tagger) -> None:
     assert len(related) == 30
     assert out.count("shared categories:") + out.count("key terms:") >= 10
     assert "tagged 34 initiatives" in err
+    # scores are out-of-fold (the bundled texts are training data): those the shipped head recorded for them
+    assert "out-of-fold" in out
+    oof = tagger.info_["bundled_out_of_fold"]
+    assert {ini.id for c in corpus for ini in c.initiatives} <= set(oof)
+    scores = [score for tags in oof.values() for _code, score in tags]
+    assert scores and min(scores) < 0.95  # not the in-sample 1.00 everywhere
+    first = next(iter(corpus)).initiatives[0]
+    for code, score in oof[first.id][:4]:
+        assert f"{tagger.names[code]} {score:.2f}" in out
     # the second run encodes nothing: every embedding comes from the cache
     from yanreform.embed.encoder import Encoder
 

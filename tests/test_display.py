@@ -139,10 +139,12 @@ def test_tags_html_empty() -> None:
 def test_hits_html() -> None:
     from yanreform.search.index import Hit
 
-    hits = [Hit("yc2024-03", 0.8123, "<标题>", 0.7, 0.9), Hit("yc2024-07", 0.5, None, None, None)]
+    hits = [Hit("yc2024-03", 0.8123, "<标题>", 0.7, 0.9, 0.876), Hit("yc2024-07", 0.5, None, None, None)]
     html = display.hits_html(hits)
     p = parse(html)
     assert p.tags.count("tr") == 3
     text = "".join(p.text)
     assert "yc2024-03" in text and "0.812" in text and "&lt;标题&gt;" in html and "–" in text
+    # the 0-1 similarity is shown (and drives the bar: 0.876 * 60 px); a hit without one shows "–"
+    assert "similarity" in text and "0.88" in text and "width:53px" in html
     assert "no hits" in display.hits_html([])

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -11,6 +12,7 @@ import pytest
 from yanreform import CaseIndex, Hit, IndexFormatError, InputError, ModelError, YanreformError
 from yanreform.errors import UnknownCaseError
 from yanreform.search.index import Explanation, HitList, IndexConfig
+from yanreform.tagging import Tagger
 from yanreform.text.normalize import normalize_text
 
 REPO = Path(__file__).resolve().parent.parent
@@ -25,6 +27,8 @@ IP_QUERY_TRAD = (
 
 
 LEXICAL = IndexConfig(semantic_weight=0.0, category_weight=0.0)
+# all three sides and the feedback step (the default has no category side and no feedback)
+HYBRID = IndexConfig(category_weight=0.3, prf_depth=3)
 
 
 @pytest.fixture(scope="module")
@@ -41,7 +45,7 @@ def lexical_index(corpus) -> CaseIndex:
 @pytest.fixture(scope="module")
 def fake_index(corpus, fake_encoder, fake_tagger) -> CaseIndex:
     """All three sides, on the deterministic fake model (fast): for hybrid mechanics."""
-    return CaseIndex.from_corpus(corpus, encoder=fake_encoder, tagger=fake_tagger)
+    return CaseIndex.from_corpus(corpus, encoder=fake_encoder, tagger=fake_tagger, config=HYBRID)
 
 
 def _dev_rows() -> list[dict]:
@@ -278,23 +282,29 @@ def test_components_are_injected_and_checked(corpus, fake_encoder, fake_tagger):
     with pytest.raises(InputError, match="semantic_weight > 0 needs a encoder"):
         CaseIndex(config=IndexConfig(category_weight=0))
     with pytest.raises(InputError, match="category_weight > 0 needs a tagger"):
-        CaseIndex(config=IndexConfig(semantic_weight=0), encoder=fake_encoder)
+        CaseIndex(config=HYBRID.replace(semantic_weight=0), encoder=fake_encoder)
     with pytest.raises(InputError, match="needs a segmenter"):
         CaseIndex(config=LEXICAL.replace(token_weight=0.3))
-    idx = CaseIndex(config=IndexConfig(), encoder=fake_encoder, tagger=fake_tagger).add(corpus)
+    idx = CaseIndex(config=HYBRID, encoder=fake_encoder, tagger=fake_tagger).add(corpus)
     assert idx.encoder is fake_encoder and idx.tagger is fake_tagger
     assert idx.model_id == fake_encoder.model_id and idx.category_codes == list(fake_tagger.codes)
     # an explicit category side with an encoder the default tagger was not trained on: a clear error
     with pytest.raises(ModelError, match="tagger for this encoder"):
-        CaseIndex.from_corpus(corpus, encoder=fake_encoder, config=IndexConfig())
+        CaseIndex.from_corpus(corpus, encoder=fake_encoder, config=HYBRID)
 
 
-def test_default_config_drops_the_category_side_it_cannot_serve(corpus, fake_encoder, caplog):
-    # no config given: the default tagger can't read the fake model's vectors, so the side steps aside
-    with caplog.at_level("WARNING", logger="yanreform"):
-        idx = CaseIndex.from_corpus(corpus, encoder=fake_encoder)
-    assert idx.config.category_weight == 0.0 and idx.tagger is None
-    assert "without a category side" in caplog.text
+def test_default_index_has_no_category_side_yet_explains_shared_categories(corpus, fake_encoder):
+    # the default (chosen on real text) loads no tagger for scoring ...
+    idx = CaseIndex.from_corpus(corpus, encoder=fake_encoder)
+    assert idx.config.category_weight == 0.0 and idx.config.prf_depth == 0 and idx.config.ngram_max == 3
+    assert idx.tagger is None and idx._case_cat is None
+    # ... but explain() still names the categories both cases share (the shipped tagger can't read the fake
+    # model's vectors, so the encoder-free fast head names them)
+    e = idx.explain("yc2024-01", "yc2024-08")  # two police cases about case handling
+    fast = Tagger.default(fast=True)
+    assert e.shared_categories and set(e.shared_categories) <= set(fast.codes)
+    tags = fast.tag_many([idx.text("yc2024-01"), idx.text("yc2024-08")])
+    assert set(e.shared_categories) == {t.code for t in tags[0]} & {t.code for t in tags[1]}
 
 
 def test_a_query_is_analysed_and_encoded_once(fake_index, fake_model, monkeypatch):
@@ -344,7 +354,7 @@ def test_hybrid_mechanics_on_the_fake_model(fake_index, corpus):
 
 def test_add_keeps_the_configuration(fake_encoder, fake_tagger):
     base = ["法院推行繁简分流，简单案件快速审理。", "检察院开展公益诉讼，保护生态环境。"]
-    idx = CaseIndex.from_texts(base, encoder=fake_encoder, tagger=fake_tagger)
+    idx = CaseIndex.from_texts(base, encoder=fake_encoder, tagger=fake_tagger, config=HYBRID)
     cfg = idx.config
     idx.add(["公安机关打击电信网络诈骗。"])
     assert idx.config is cfg and idx._case_cat is not None and idx._case_cat.shape[0] == 3
@@ -434,9 +444,7 @@ def test_save_load_round_trip(real_index, encoder, tmp_path):
         "lexical.npz",
         "embeddings.npy",
         "passage_embeddings.npy",
-        "categories.npy",
-        "passage_categories.npy",
-    }
+    }  # the default has no category side (see test_category_side for its profiles)
     assert json.loads((path / "index.json").read_text(encoding="utf-8"))["version"] == 2
     loaded = CaseIndex.load(path, encoder=encoder)
     assert (
@@ -452,7 +460,7 @@ def test_save_load_round_trip(real_index, encoder, tmp_path):
 
 
 @pytest.mark.slow
-def test_load_errors(real_index, encoder, tmp_path):
+def test_load_errors(real_index, corpus, encoder, tmp_path):
     path = real_index.save(tmp_path / "idx")
     meta = json.loads((path / "index.json").read_text(encoding="utf-8"))
 
@@ -485,7 +493,7 @@ def test_load_errors(real_index, encoder, tmp_path):
         CaseIndex.load(short, encoder=encoder)
 
     cats = tmp_path / "cats"
-    real_index.save(cats)
+    CaseIndex.from_corpus(corpus, encoder=encoder, config=HYBRID).save(cats)  # with a category side
     np.save(cats / "categories.npy", np.zeros((10, 3), np.float32))
     with pytest.raises(IndexFormatError, match="category profiles"):
         CaseIndex.load(cats, encoder=encoder)
@@ -544,7 +552,8 @@ def test_explain_shared_terms_occur_in_both(real_index):
 
 
 @pytest.mark.slow
-def test_category_side(real_index, corpus, encoder, tagger, tmp_path):
+def test_category_side(corpus, encoder, tagger, tmp_path):
+    real_index = CaseIndex.from_corpus(corpus, encoder=encoder, config=HYBRID)  # the option, off by default
     assert real_index.config.category_weight > 0
     k = len(tagger.taxonomy_.codes)
     assert real_index._case_cat.shape == (len(corpus), k) and real_index._pass_cat.shape == (
@@ -553,7 +562,7 @@ def test_category_side(real_index, corpus, encoder, tagger, tmp_path):
     )
     np.testing.assert_allclose(np.linalg.norm(real_index._case_cat, axis=1), 1.0, rtol=1e-5)
     # a user-supplied tagger (here: the same model) gives the same index; category_weight=0 loads none
-    mine = CaseIndex.from_corpus(corpus, encoder=encoder, tagger=tagger)
+    mine = CaseIndex.from_corpus(corpus, encoder=encoder, tagger=tagger, config=HYBRID)
     assert mine.search(IP_QUERY, k=5) == real_index.search(IP_QUERY, k=5)
     plain = CaseIndex.from_corpus(corpus, encoder=encoder, config=IndexConfig(category_weight=0.0))
     plain.search(IP_QUERY, k=3)
@@ -591,16 +600,18 @@ def _mrr(ranks: list[int | None]) -> float:
 def _tune_script():
     import importlib.util
 
-    spec = importlib.util.spec_from_file_location("tune_index", REPO / "scripts" / "tune_index.py")
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
+    if "tune_index" not in sys.modules:  # registered first: its dataclasses look their module up
+        spec = importlib.util.spec_from_file_location("tune_index", REPO / "scripts" / "tune_index.py")
+        mod = importlib.util.module_from_spec(spec)
+        sys.modules["tune_index"] = mod
+        spec.loader.exec_module(mod)
+    return sys.modules["tune_index"]
 
 
 @pytest.mark.slow
 def test_quality_floor_on_test_split(corpus, encoder):
-    """Floors a few points under the values measured by scripts/tune_index.py (test split: topic 0.948, rec
-    0.983 for queries, hard recommendation 0.897; the old default without categories: 0.913, 0.983, 0.837)."""
+    """Floors a few points under the values measured by scripts/tune_index.py for the default (test split:
+    same topic 0.900, queries -> bundled case 0.983, hard recommendation 0.886)."""
     rows = [r for r in _dev_rows() if r["split"] == "test"]
     ps = [r for r in rows if r["kind"] == "passage"]
     topic = {r["id"]: r["topic"] for r in ps}
@@ -609,7 +620,7 @@ def test_quality_floor_on_test_split(corpus, encoder):
     for r in ps:
         hits = idx.recommend(r["id"], k=len(ps) - 1)
         ranks.append(next((i for i, h in enumerate(hits, 1) if topic[h.id] == r["topic"]), None))
-    assert _mrr(ranks) >= 0.92
+    assert _mrr(ranks) >= 0.87
 
     qs = [r for r in rows if r["kind"] == "query"]
     cases = CaseIndex.from_corpus(corpus, encoder=encoder)
@@ -620,7 +631,67 @@ def test_quality_floor_on_test_split(corpus, encoder):
     ]
     assert _mrr(ranks) >= 0.93
 
-    assert _tune_script().hard_rec_mrr(_dev_rows(), "test", {}, encoder) >= 0.85
+    assert _tune_script().hard_metrics(_dev_rows(), "test", {}, encoder).mean["mrr"] >= 0.85
+
+
+@pytest.mark.slow
+def test_real_text_default_beats_its_lexical_only_configuration(encoder):
+    """On the real passages (corpus/realdev.jsonl): the default 0.937, its lexical-only configuration 0.914
+    (MRR, 66 clustered queries); the default is never below its lexical-only configuration there."""
+    tune = _tune_script()
+    default = tune.realdev_metrics(IndexConfig(), encoder=encoder)
+    lexical = tune.realdev_metrics(IndexConfig(semantic_weight=0.0))
+    assert default.n == lexical.n == 66
+    assert default.mean["mrr"] >= 0.92 and lexical.mean["mrr"] >= 0.90
+    assert default.mean["mrr"] >= lexical.mean["mrr"] and default.mean["ndcg@10"] >= lexical.mean["ndcg@10"]
+    assert default.lo["mrr"] < default.mean["mrr"] < default.hi["mrr"]
+
+
+# ----------------------------------------------------------------------------------------- display similarity
+
+
+def test_hit_similarity_is_a_probability_that_follows_the_ranking(lexical_index, fake_index):
+    from yanreform.search.index.calibration import SHIPPED, similarity
+
+    for idx, q in (
+        (lexical_index, IP_QUERY),
+        (fake_index, IP_QUERY),
+        (lexical_index, "组织开展消防演练活动"),
+    ):
+        hits = idx.search(q, k=len(idx))
+        sims = [h.similarity for h in hits]
+        assert all(s is not None and 0.0 <= s <= 1.0 for s in sims)
+        assert sims == sorted(sims, reverse=True)  # never contradicts the ranking
+        assert [h.score for h in hits] == sorted((h.score for h in hits), reverse=True)
+    # the lexical-only index uses the lexical coefficients, on the raw cosine
+    h0 = lexical_index.search(IP_QUERY, k=1)[0]
+    assert lexical_index.config.similarity_coefficients == SHIPPED["lexical"]
+    assert h0.similarity == pytest.approx(float(similarity([h0.lexical], None, SHIPPED["lexical"])[0]))
+    assert h0.id == "yc2024-09" and h0.similarity > 0.9
+    # a fire drill is nobody's reform case: its best hit has a clearly positive z-score but a low similarity
+    drill = lexical_index.search("组织开展消防演练活动", k=1)[0]
+    assert drill.score > 1.0 and drill.similarity < 0.3
+    d = h0.to_dict()
+    assert d["similarity"] == round(h0.similarity, 4) and d["score"] == round(h0.score, 4)
+    assert Hit("x", 1.0, None, 0.5, 0.5).to_dict()["similarity"] is None
+
+
+def test_similarity_coefficients_are_validated_and_saved(tmp_path):
+    with pytest.raises(InputError, match="similarity_coef"):
+        IndexConfig(similarity_coef=(1.0,))
+    with pytest.raises(InputError, match="similarity_coef"):
+        IndexConfig(similarity_coef=(0.0, float("nan")))
+    with pytest.raises(InputError, match="similarity_coef"):
+        IndexConfig(similarity_coef="high")
+    cfg = LEXICAL.replace(similarity_coef=[-2, 10])
+    assert cfg.similarity_coef == (-2.0, 10.0) and cfg.similarity_coefficients == (-2.0, 10.0)
+    idx = CaseIndex.from_texts(
+        ["法院推行繁简分流，简单案件快速审理。", "检察院开展公益诉讼，保护生态环境。"], config=cfg
+    )
+    again = CaseIndex.load(idx.save(tmp_path / "ix"))
+    assert again.config == cfg
+    h = again.search("繁简分流", k=1)[0]
+    assert h.similarity == pytest.approx(1 / (1 + np.exp(2.0 - 10.0 * h.lexical)))
 
 
 def test_lexical_only_index_with_an_encoder_round_trips(tmp_path, corpus, fake_encoder) -> None:
@@ -632,3 +703,39 @@ def test_lexical_only_index_with_an_encoder_round_trips(tmp_path, corpus, fake_e
         assert [(h.id, round(h.score, 6)) for h in again.search(q, k=3)] == [
             (h.id, round(h.score, 6)) for h in ix.search(q, k=3)
         ]
+
+
+# ------------------------------------------------------------------------------- evaluation (tune_index.py)
+
+
+def test_rank_metrics_and_bootstrap():
+    tune = _tune_script()
+    m = tune.rank_metrics(["a", "x", "b", "y", "z", "c"], {"b", "c"})
+    assert m["mrr"] == pytest.approx(1 / 3)
+    assert m["recall@5"] == pytest.approx(0.5)  # b in the top 5, c at rank 6
+    ideal = 1 + 1 / np.log2(3)
+    assert m["ndcg@10"] == pytest.approx((1 / np.log2(4) + 1 / np.log2(7)) / ideal)
+    assert tune.rank_metrics(["x", "y"], {"b"}) == {"mrr": 0.0, "recall@5": 0.0, "ndcg@10": 0.0}
+    per = [{"mrr": 1.0}, {"mrr": 0.5}, {"mrr": 0.0}, {"mrr": 1.0}]
+    s = tune.bootstrap(per, ["c1", "c1", "c2", "c3"], n_boot=500)
+    assert s.n == 4 and s.groups == 3 and s.mean["mrr"] == pytest.approx(0.625)
+    assert 0.0 <= s.lo["mrr"] <= 0.625 <= s.hi["mrr"] <= 1.0
+    assert s.to_dict()["mrr_ci95"] == [round(s.lo["mrr"], 4), round(s.hi["mrr"], 4)]
+
+
+def test_leave_cluster_out_choice_scores_each_cluster_with_a_choice_made_without_it():
+    tune = _tune_script()
+    rows = [{"id": f"p{i}", "cluster": c} for i, c in enumerate(["A", "A", "B", "B", "C", "C"])]
+    # "good" wins on A and B, "lucky" only on C: C's queries are scored by "good" (chosen without C), and
+    # A's and B's by "good" too
+    per = {
+        "good": [{"mrr": 1.0}, {"mrr": 1.0}, {"mrr": 1.0}, {"mrr": 1.0}, {"mrr": 0.5}, {"mrr": 0.5}],
+        "lucky": [{"mrr": 0.5}, {"mrr": 0.5}, {"mrr": 0.5}, {"mrr": 0.5}, {"mrr": 1.0}, {"mrr": 1.0}],
+    }
+    s, chosen = tune.realdev_cv({"good": {}, "lucky": {}}, rows=rows, per_candidate=dict(per))
+    assert chosen == {"A": "good", "B": "good", "C": "good"}
+    assert s.mean["mrr"] == pytest.approx((4 * 1.0 + 2 * 0.5) / 6)
+    # "lucky" close behind on A and B and ahead on C: the folds that keep C choose it, the one without C not
+    per2 = {"good": per["good"], "lucky": [{"mrr": 0.9}] * 4 + [{"mrr": 1.0}] * 2}
+    _, chosen2 = tune.realdev_cv({"good": {}, "lucky": {}}, rows=rows, per_candidate=per2)
+    assert chosen2 == {"A": "lucky", "B": "lucky", "C": "good"}

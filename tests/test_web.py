@@ -29,7 +29,7 @@ from fastapi.testclient import TestClient
 from yanreform.apps.web import Limits, create_app
 from yanreform.apps.web.charts import line_chart_svg, trend_series
 from yanreform.apps.web.libview import aligned_pair, library_class
-from yanreform.apps.web.services import display_name, similarity_level
+from yanreform.apps.web.services import display_name, related_level, similarity_level
 
 REPO = Path(__file__).resolve().parent.parent
 BUNDLED = REPO / "corpus" / "yancheng-2024-reform-cases.txt"
@@ -137,7 +137,7 @@ def test_api_similar_returns_k_ranked_hits_with_reasons(client, index) -> None:
     assert scores == sorted(scores, reverse=True)
     for h in hits:
         assert {"id", "title", "score"} <= set(h) and h["title"]
-        assert (h["level"], h["label"]) == similarity_level(h["score"])[:2]
+        assert (h["level"], h["label"]) == related_level(h["similarity"])[:2] and 0 <= h["similarity"] <= 1
     assert hits[0]["reason"]
     r = client.post("/api/similar", json={"text": "运用大数据平台开展智慧监督", "k": 2, "reasons": False})
     assert [h["reason"] for h in r.json()["hits"]] == ["", ""]
@@ -486,6 +486,9 @@ def test_similarity_levels_and_bars() -> None:
     assert similarity_level(0.3)[0] == "related" and similarity_level(0.29)[0] == "weak"
     assert similarity_level(-5.0)[2] == 0 and similarity_level(10.0)[2] == 100
     assert similarity_level(float("nan"))[0] == "weak"
+    assert related_level(0.85) == ("very_close", "高度相似", 85) and related_level(0.5)[0] == "close"
+    assert related_level(0.2)[0] == "related" and related_level(0.19)[:2] == ("weak", "关联较弱")
+    assert related_level(float("nan"))[2] == 0 and related_level(1.5)[2] == 100
 
 
 def test_trend_series_reads_long_and_wide_frames_and_the_chart_escapes() -> None:

@@ -17,6 +17,7 @@ Top-level API::
     open_input, write_output, Record                 # io: readers and writers of batch files
     tag_records, tag_partition, run_partitions,      # batch: the engine
     TagOptions, PartStore                            # batch: crash-safe output in committed parts
+    run_parallel, TaggerSpec, tag_dask               # batch: worker processes, Dask (dask extra)
     Library, LibraryCase, NearDuplicate              # library/: SQLite case library across years
 """
 
@@ -85,6 +86,9 @@ _LAZY: dict[str, str] = {
     "tag_records": "batch",
     "tag_partition": "batch",
     "run_partitions": "batch",
+    "run_parallel": "batch.parallel",
+    "TaggerSpec": "batch.parallel",
+    "tag_dask": "batch.dask",
     "Library": "library",
     "LibraryCase": "library",
     "LibraryInitiative": "library",

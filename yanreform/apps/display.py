@@ -231,16 +231,16 @@ def corpus_html(corpus: Any, *, max_rows: int = 200) -> str:
 
 
 def hits_html(hits: Iterable[Any]) -> str:
-    """A ranked table of search hits: rank, id, title, fused score (a bar scaled to the best hit), lexical and
-    semantic parts.
+    """A ranked table of search hits: rank, id, title, similarity (the 0-1 display value, with a bar), fused
+    score, lexical and semantic parts.
 
-    ``hits``: objects with ``id``, ``score``, ``title``, ``lexical``, ``semantic`` (the
-    :class:`~yanreform.index.Hit` shape; missing parts show as "–").
+    ``hits``: objects with ``id``, ``score``, ``title``, ``lexical``, ``semantic`` and ``similarity`` (the
+    :class:`~yanreform.search.index.Hit` shape; missing parts show as "–"). Hits without a similarity get
+    the bar on the fused score instead, scaled to the best hit of the list (z units are not bounded).
     """
     hits = list(hits)
     if not hits:
         return f'<div class="yanreform-hits" style="{_BOX};color:#888">no hits</div>'
-    # fused scores are relative (z units), not bounded: bars are scaled to the best hit of the list
     scores = []
     for h in hits:
         try:
@@ -251,18 +251,26 @@ def hits_html(hits: Iterable[Any]) -> str:
     rows = []
     for rank, (h, s) in enumerate(zip(hits, scores, strict=True), 1):
         score = getattr(h, "score", None)
-        width = max(0.0, s) / top * 60 if top > 0 else 0.0
+        sim = getattr(h, "similarity", None)
+        try:
+            width = min(1.0, max(0.0, float(sim))) * 60 if sim is not None else None
+        except (TypeError, ValueError):
+            width = None
+        if width is None:
+            width = max(0.0, s) / top * 60 if top > 0 else 0.0
         bar = f'<span style="display:inline-block;height:8px;width:{width:.0f}px;background:#4c78a8"></span>'
         rows.append(
             f'<tr><td style="{_TDN}">{rank}</td>'
             f'<td style="{_TD};white-space:nowrap">{_e(getattr(h, "id", ""))}</td>'
             f'<td style="{_TD}">{_e(getattr(h, "title", "") or "")}</td>'
-            f'<td style="{_TDN};white-space:nowrap">{_num(score)} {bar}</td>'
+            f'<td style="{_TDN};white-space:nowrap">{_num(sim, ".2f")} {bar}</td>'
+            f'<td style="{_TDN}">{_num(score)}</td>'
             f'<td style="{_TDN}">{_num(getattr(h, "lexical", None))}</td>'
             f'<td style="{_TDN}">{_num(getattr(h, "semantic", None))}</td></tr>'
         )
     head = "".join(
-        f'<th style="{_TH}">{h}</th>' for h in ("#", "id", "title", "score", "lexical", "semantic")
+        f'<th style="{_TH}">{h}</th>'
+        for h in ("#", "id", "title", "similarity", "score", "lexical", "semantic")
     )
     return (
         f'<div class="yanreform-hits" style="{_BOX}"><table style="{_TABLE}"><thead><tr>{head}</tr></thead>'

@@ -438,10 +438,12 @@ class Library:
         year: int | Iterable[int] | None = None,
         category: str | None = None,
         collection: str | None = None,
+        fast: bool = False,
     ) -> list[LibraryHit]:
         """The ``k`` cases most related to ``text``, each with its best-matching initiative (see
         :func:`yanreform.library.search.search`); filters: ``year`` (one or several), ``category`` (a code or
-        Chinese name the initiative is tagged with), ``collection``.
+        Chinese name the initiative is tagged with), ``collection``. ``fast``: characters only (the bigram
+        side over every initiative in scope; no model loaded, no torch imported).
 
         Raises TypeError for a non-str text, InputError for an empty text, a bad ``k`` or an unknown category.
         """
@@ -449,7 +451,7 @@ class Library:
 
         check_k(k)
         with self._lock:
-            return search(self, text, k=k, year=year, category=category, collection=collection)
+            return search(self, text, k=k, year=year, category=category, collection=collection, fast=fast)
 
     def index(self, *, year: int | Iterable[int] | None = None, before: int | None = None) -> CaseIndex:
         """A :class:`yanreform.CaseIndex` of the stored cases (all, of ``year``, or of years before

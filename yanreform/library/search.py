@@ -30,6 +30,8 @@ log = logging.getLogger("yanreform")
 
 #: share of the bigram side in the score
 LEXICAL_WEIGHT = 0.3
+#: the "model" of a fast search: no stored vectors are read
+_NO_MODEL = "(none: fast search)"
 
 
 def _bigram_table(keys: np.ndarray, lens: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -149,8 +151,10 @@ def search(
     year: int | Iterable[int] | None = None,
     category: str | None = None,
     collection: str | None = None,
+    fast: bool = False,
 ) -> list[LibraryHit]:
-    """See :meth:`yanreform.library.Library.search`."""
+    """See :meth:`yanreform.library.Library.search`. ``fast``: the bigram side alone over every initiative
+    in scope (no encoder, no torch; scores are the bigram cosines)."""
     from ..text.analysis import Analyzer, analyses_of
 
     if not isinstance(text, str):
@@ -161,8 +165,8 @@ def search(
     code = resolve_category(category, names) if category is not None else None
     if year is not None and not isinstance(year, int):
         year = list(year)
-    enc = lib.encoder
-    sc = _scope(lib, enc.model_id)
+    enc = None if fast else lib.encoder
+    sc = _scope(lib, enc.model_id if enc is not None else _NO_MODEL)
     allowed = sc.allowed(year, code, collection)
     n_scope = len(allowed) if allowed is not None else len(sc.rids)
     if n_scope == 0:
@@ -171,7 +175,7 @@ def search(
     n_vec = int(keep.sum()) if keep is not None else len(sc.vec_rids)
     pool = max(10 * k, 100)
     cand: dict[int, float] = {}  # rid -> semantic
-    if n_vec:
+    if n_vec and enc is not None:
         q = Analyzer(encoder=enc).embed(analyses_of([text]))[0]
         sims = sc.M @ q  # exact: one matrix-vector product over every stored initiative
         if keep is not None:
@@ -181,10 +185,11 @@ def search(
         cand = {int(sc.vec_rids[i]): float(sims[i]) for i in top.tolist() if np.isfinite(sims[i])}
     conn = lib._reader()
     if n_vec < n_scope:
-        log.warning(
-            "%d of %d initiatives have no embedding of %s: searched by characters only (run library retag)",
-            n_scope - n_vec, n_scope, enc.model_id,
-        )  # fmt: skip
+        if enc is not None:
+            log.warning(
+                "%d of %d initiatives have no embedding of %s: searched by characters only (run library "
+                "retag)", n_scope - n_vec, n_scope, enc.model_id,
+            )  # fmt: skip
         scope_rids = allowed if allowed is not None else sc.rids
         missing = np.setdiff1d(scope_rids, sc.vec_rids, assume_unique=True).tolist()
         plain: list[tuple[int, str]] = []
@@ -210,8 +215,8 @@ def search(
         rows, lexicals.tolist(), strict=True
     ):
         sem = cand[rid]
-        scored.append(((1 - LEXICAL_WEIGHT) * sem + LEXICAL_WEIGHT * lexical, sem, lexical, rid, iid, heading,
-                       itext, cid, yr, agency, title))  # fmt: skip
+        score = lexical if enc is None else (1 - LEXICAL_WEIGHT) * sem + LEXICAL_WEIGHT * lexical
+        scored.append((score, sem, lexical, rid, iid, heading, itext, cid, yr, agency, title))
     scored.sort(key=lambda r: (-r[0], r[4]))
     best: dict[str, tuple[Any, ...]] = {}
     for r in scored:

@@ -12,10 +12,16 @@ of its category (the category's ``not_qualifying`` list in the taxonomy: ``智�
 ``第三方监督评估``, ``联建`` in ``党建联建``) is dropped too: those are the senses corpus/LABELLING.md rules
 out. The taxonomy's ``[outside] terms`` (练兵, 表彰, 党建 ...) are reported as matches of category
 :data:`OUTSIDE`.
+
+With ``context=True`` (the tagger's default) a seed of any category lying inside an *incidental context* is
+dropped as well: a venue (在…中心举行), a unit's name before a title (检察监督部主任), a quoted motto given as
+a theme (以“…多方联动…”为主题), where participants come from (来自各乡镇的…), a list of duties; see
+:mod:`yanreform.tagging.context`. Outside cues are kept there (a contest held in a centre is still a contest).
 """
 
 from __future__ import annotations
 
+import re
 from bisect import bisect_right
 from collections.abc import Sequence
 from typing import Any, NamedTuple
@@ -24,6 +30,7 @@ import ahocorasick
 import numpy as np
 
 from ..text.normalize import normalize_text
+from .context import incidental_spans
 from .taxonomy import Taxonomy
 
 __all__ = ["OUTSIDE", "STRONG", "WEAK", "Lexicon", "Match", "fold_ascii"]
@@ -37,9 +44,19 @@ OUTSIDE = -1
 _ASCII_LOWER = {c: c + 32 for c in range(ord("A"), ord("Z") + 1)}
 
 
+_ASCII_UPPER_RE = re.compile("[A-Z]+")
+
+
+def _lower_run(m: re.Match[str]) -> str:
+    return m.group(0).lower()
+
+
 def fold_ascii(text: str) -> str:
     """Lower-case ASCII letters only (length-preserving)."""
-    return text.translate(_ASCII_LOWER)
+    # str.translate with a dict costs a lookup per character; Chinese text rarely has A-Z: find runs
+    if _ASCII_UPPER_RE.search(text) is None:
+        return text
+    return _ASCII_UPPER_RE.sub(_lower_run, text)
 
 
 def _key(term: str) -> str:
@@ -85,10 +102,13 @@ class Lexicon:
     Args:
         taxonomy: the categories whose ``seeds``/``weak_seeds``/``not_qualifying`` are matched, and whose
             ``outside_terms`` are reported with ``category == OUTSIDE``.
+        context: drop seeds lying in an incidental context
+            (:func:`yanreform.tagging.context.incidental_spans`).
     """
 
-    def __init__(self, taxonomy: Taxonomy) -> None:
+    def __init__(self, taxonomy: Taxonomy, *, context: bool = True) -> None:
         self.taxonomy = taxonomy
+        self.context = bool(context)
         self.n_categories = len(taxonomy)
         entries: dict[str, list[tuple[int, int, str]]] = {}
         for ci, cat in enumerate(taxonomy):
@@ -135,6 +155,10 @@ class Lexicon:
                     masks.append((ci, start, end_idx + 1))
                 else:
                     raw.append(Match(start, end_idx + 1, ci, kind, term))
+        if self.context and raw:
+            for s, e, _kind in incidental_spans(norm_text):
+                for ci in range(self.n_categories):
+                    masks.append((ci, s, e))
         if masks and raw:
             raw = _unmasked(raw, masks)
         if len(raw) < 2:

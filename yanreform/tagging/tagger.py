@@ -108,6 +108,9 @@ class Tagger:
             category in the text on top of a score over threshold, so every tag has a lexical reason;
             ``"seed"``: a (strong) seed is required (higher precision, lower recall); ``False``/``"none"``:
             the score alone decides (tags without a seed are explained by their closest exemplar).
+        context: drop seeds lying in an incidental context (a venue, a unit's name before a title, a quoted
+            motto given as a theme, where participants come from, a list of duties: see
+            :mod:`yanreform.tagging.context`), so that they are neither features nor evidence (default True).
         random_state: seed of the fold shuffling (training is deterministic).
 
     Learned attributes (after :meth:`fit` or :meth:`load`) end in ``_``: ``coef_`` (f,) float32 and
@@ -138,6 +141,7 @@ class Tagger:
         class_weight: str | None = "balanced",
         cv: int = 5,
         require_evidence: bool | str = "lexicon",
+        context: bool = True,
         random_state: int = 0,
     ) -> None:
         self.taxonomy = taxonomy
@@ -151,6 +155,7 @@ class Tagger:
         self.class_weight = class_weight
         self.cv = cv
         self.require_evidence = require_evidence
+        self.context = context
         self.random_state = random_state
 
     # -- sklearn protocol ------------------------------------------------------------------------------------
@@ -216,8 +221,8 @@ class Tagger:
 
     def _lexicon(self) -> Lexicon:
         lex: Lexicon | None = getattr(self, "_lexicon_cache", None)
-        if lex is None or lex.taxonomy is not self.taxonomy_:
-            lex = Lexicon(self.taxonomy_)
+        if lex is None or lex.taxonomy is not self.taxonomy_ or lex.context != bool(self.context):
+            lex = Lexicon(self.taxonomy_, context=bool(self.context))
             self._lexicon_cache = lex
         return lex
 
@@ -607,6 +612,7 @@ class Tagger:
         """
         saved = persist.read(path, taxonomy=None if taxonomy is None else as_taxonomy(taxonomy))
         params = {k: v for k, v in saved.params.items() if k in cls._param_names()}
+        params.setdefault("context", False)  # heads saved before incidental contexts existed
         params["features"] = saved.features
         self = cls(saved.taxonomy, encoder=encoder, segmenter=segmenter, **params)
         self.taxonomy_ = saved.taxonomy

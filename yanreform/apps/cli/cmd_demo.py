@@ -8,9 +8,13 @@ import shutil
 import sys
 import time
 from collections.abc import Iterable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ._common import err, fit
+
+if TYPE_CHECKING:
+    from ...corpus import Case
+    from ...tagging.tagger import Tagger
 
 
 def register(sub: Any, common: argparse.ArgumentParser) -> None:
@@ -29,6 +33,32 @@ def _chips(items: Iterable[tuple[str, float]], limit: int = 4) -> str:
     if len(items) > limit:
         s += f"  +{len(items) - limit}"
     return s or "—"
+
+
+def _out_of_fold(
+    tagger: Tagger, cases: list[Case]
+) -> tuple[dict[str, list[tuple[str, float]]], dict[str, list[tuple[str, float]]]] | None:
+    """Per initiative and per case (max over its initiatives), the out-of-fold ``(name, score)`` tags that
+    the shipped head records for the bundled passages, or None when it records none for some initiative."""
+    info = getattr(tagger, "info_", None)
+    saved = info.get("bundled_out_of_fold") if isinstance(info, dict) else None
+    if not isinstance(saved, dict):
+        return None
+    names = tagger.names
+    per_ini: dict[str, list[tuple[str, float]]] = {}
+    per_case: dict[str, list[tuple[str, float]]] = {}
+    for c in cases:
+        best: dict[str, float] = {}
+        for ini in c.initiatives:
+            tags = saved.get(ini.id)
+            if tags is None:
+                return None
+            chips = sorted(((str(code), float(score)) for code, score in tags), key=lambda t: -t[1])
+            per_ini[ini.id] = [(names.get(code, code), score) for code, score in chips]
+            for code, score in chips:
+                best[code] = max(best.get(code, 0.0), score)
+        per_case[c.id] = [(names.get(k, k), v) for k, v in sorted(best.items(), key=lambda t: -t[1])]
+    return per_ini, per_case
 
 
 def run_demo(args: argparse.Namespace) -> int:
@@ -50,6 +80,23 @@ def run_demo(args: argparse.Namespace) -> int:
     out = sys.stdout
     title = corpus.meta.get("title")
     print(f"{title or corpus.name} — {len(cases)} cases, {n_ini} initiatives", file=out)
+    # The bundled texts are training data of the shipped head: its own scores on them are in-sample (near
+    # 1.00) and mean nothing. Show instead the tags of the head trained without them (out-of-fold), saved
+    # with the shipped head by scripts/train_tagger.py; without them, say that the scores are in-sample.
+    oof = _out_of_fold(tagger, cases)
+    if oof is not None:
+        ini_chips, case_chips = oof
+        print(
+            "tags and scores: out-of-fold (a head trained without these ten cases; the shipped head was "
+            "trained on them)",
+            file=out,
+        )
+    else:
+        ini_chips = {
+            iid: [(t.name, float(t.score)) for t in tl] for ct in tagged for iid, tl in ct.initiatives.items()
+        }
+        case_chips = {ct.case_id: [(s.name, s.score) for s in ct.summary] for ct in tagged}
+        print("tags and scores: the shipped head's (these texts are in its training data)", file=out)
     print(file=out)
 
     # overview table: one row per case
@@ -57,19 +104,19 @@ def run_demo(args: argparse.Namespace) -> int:
     w_cat = max(20, width - (w_id + w_ag + w_title + 6))
     print(f"{fit('case', w_id)}  {fit('agency', w_ag)}  {fit('title', w_title)}  categories", file=out)
     print("─" * (w_id + w_ag + w_title + 6 + min(w_cat, 40)), file=out)
-    for c, ct in zip(cases, tagged, strict=True):
-        chips = fit(_chips(((s.name, s.score) for s in ct.summary), limit=3), w_cat).rstrip()
+    for c in cases:
+        chips = fit(_chips(case_chips.get(c.id, []), limit=3), w_cat).rstrip()
         print(f"{fit(c.id, w_id)}  {fit(c.agency, w_ag)}  {fit(c.title, w_title)}  {chips}", file=out)
     print(file=out)
 
     # per case: initiatives with their tags, then the related cases with the reason
     w_head = 34
-    for c, ct in zip(cases, tagged, strict=True):
+    for c in cases:
         print(f"■ {c.id}  {c.agency}  {c.title}", file=out)
-        print(f"  categories  {_chips(((s.name, s.score) for s in ct.summary), limit=6)}", file=out)
+        print(f"  categories  {_chips(case_chips.get(c.id, []), limit=6)}", file=out)
         for ini in c.initiatives:
             short = ini.id.rsplit("-", 1)[-1]
-            chips = _chips((t.name, float(t.score)) for t in ct.initiatives.get(ini.id, ()))
+            chips = _chips(ini_chips.get(ini.id, []))
             print(f"  {fit(short, 3)} {fit(ini.heading or ini.text, w_head)}  {chips}", file=out)
         print("  related", file=out)
         for rank, h in enumerate(index.recommend(c.id, k=3), 1):

@@ -75,6 +75,7 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
     se.add_argument("--category", metavar="C", help="only initiatives tagged with C (code or Chinese name)")
     se.add_argument("--collection", metavar="ID")
     se.add_argument("--json", action="store_true")
+    se.add_argument("--fast", action="store_true", help="characters only: no model loaded (no torch)")
     se.set_defaults(func=run_search)
 
     rt = s.add_parser(
@@ -220,7 +221,12 @@ def run_search(args: argparse.Namespace) -> int:
         raise InputError(f"-k must be at least 1, not {args.k}")
     with open_library(args) as lib:
         hits = lib.search(
-            args.text, k=args.k, year=args.year, category=args.category, collection=args.collection
+            args.text,
+            k=args.k,
+            year=args.year,
+            category=args.category,
+            collection=args.collection,
+            fast=args.fast,
         )
     if args.json:
         print(json.dumps([h.to_dict() for h in hits], ensure_ascii=False, indent=2))

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
+import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -31,6 +33,11 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
     s.add_argument("--index", metavar="PATH", help="a saved index (default: the bundled corpus)")
     s.add_argument("--library", metavar="PATH", help="use a case library as the index (yanreform library)")
     s.add_argument("--json", action="store_true", help="print JSON")
+    s.add_argument(
+        "--fast",
+        action="store_true",
+        help="lexical side only: no model loaded (no torch); with --index, an index built with --fast",
+    )
     s.add_argument("--text-column", default="text", metavar="C", help="--file tables: the text column")
     s.add_argument("--id-column", default=None, metavar="C", help="--file tables: the id column")
     s.set_defaults(func=run_similar)
@@ -44,20 +51,48 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
     b.add_argument("-o", "--output", required=True, metavar="PATH", help="where to save the index")
     b.add_argument("--text-column", default="text", metavar="C")
     b.add_argument("--id-column", default=None, metavar="C")
+    b.add_argument(
+        "--fast",
+        action="store_true",
+        help="a lexical-only index: no model, no embeddings (search it with similar --fast)",
+    )
+    b.add_argument(
+        "--workers",
+        type=int,
+        default=1,
+        metavar="N",
+        help="encode in N local worker processes (same index; default 1; 0: one per core)",
+    )
     add_encoder_options(b)
     b.set_defaults(func=run_index_build)
 
 
-def _load_index(path: str | None) -> CaseIndex:
-    """A saved index, or one built from the bundled corpus."""
+def _lexical_config() -> Any:
+    """The index configuration of ``--fast``: the lexical side only (no encoder, no tagger)."""
+    from ...search.index import IndexConfig
+
+    return IndexConfig(semantic_weight=0.0, category_weight=0.0)
+
+
+def _load_index(path: str | None, fast: bool = False) -> CaseIndex:
+    """A saved index, or one built from the bundled corpus (``fast``: lexical only)."""
     from ...search.index import CaseIndex
 
     if path:
         if not Path(path).exists():
             raise InputError(f"{path}: no such index")
-        return CaseIndex.load(path)
+        index = CaseIndex.load(path)
+        cfg = index.config
+        if fast and (cfg.semantic_weight > 0 or cfg.category_weight > 0):
+            raise InputError(
+                f"{path}: this index has a semantic or category side (it needs the model): rebuild it with "
+                "`yanreform index build --fast`, or search it without --fast"
+            )
+        return index
     from ...corpus import load_corpus
 
+    if fast:
+        return CaseIndex.from_corpus(load_corpus(), config=_lexical_config())
     return CaseIndex.from_corpus(load_corpus())
 
 
@@ -124,7 +159,9 @@ def run_similar(args: argparse.Namespace) -> int:
             raise InputError("the query text is empty")
     if args.library is not None and args.index is not None:
         raise InputError("give --index or --library, not both")
-    index = _library_index(args.library) if args.library is not None else _load_index(args.index)
+    if args.library is not None and args.fast:
+        raise InputError("--fast does not apply to --library (use `yanreform library search --fast`)")
+    index = _library_index(args.library) if args.library is not None else _load_index(args.index, args.fast)
     results: list[tuple[str | None, list[Any], list[str]]] = []
     if args.case is not None:
         hits = index.recommend(args.case, k=args.k)  # UnknownCaseError (an InputError) names the id
@@ -162,40 +199,57 @@ def run_similar(args: argparse.Namespace) -> int:
 
 
 def run_index_build(args: argparse.Namespace) -> int:
-    from ...search.index import CaseIndex
-
     apply_encoder_options(args)
     if args.bundled == (args.input is not None):
         raise InputError("give exactly one of INPUT or --bundled")
-    skipped = 0
-    if args.bundled:
-        from ...corpus import load_corpus
+    if args.workers < 0:
+        raise InputError(f"--workers must be at least 0 (0: one per core), not {args.workers}")
+    workers = args.workers or os.cpu_count() or 1
+    if args.fast and workers > 1:
+        err("--fast encodes nothing: --workers is not needed")
+        workers = 1
+    with contextlib.ExitStack() as stack:
+        kw: dict[str, Any] = {}
+        if args.fast:
+            kw["config"] = _lexical_config()
+        elif workers > 1:
+            from ...batch.encode import PoolEncoder
 
-        corpus = load_corpus()
-        index, n = CaseIndex.from_corpus(corpus), len(corpus)
-    else:
-        src = open_input(args.input, text_column=args.text_column, id_column=args.id_column)
-        if src.kind == "collection":
-            from ...corpus import read_collection
-
-            # read_collection's ids carry the file stem, as `tag` gives them: `similar --case <stem>-01`
-            corpus = read_collection(args.input)
-            index, n = CaseIndex.from_corpus(corpus), len(corpus)
-        else:
-            texts, ids = [], []
-            for r in src:
-                if r.ok and r.text is not None:
-                    texts.append(r.text)
-                    ids.append(str(r.id))
-                else:
-                    skipped += 1
-                    err(f"skipped: {r.error}")
-            if not texts:
-                raise InputError(f"{args.input}: no usable records to index")
-            index, n = CaseIndex.from_texts(texts, ids=ids), len(texts)
+            kw["encoder"] = stack.enter_context(PoolEncoder(workers))
+        index, n, skipped = _build_index(args, kw)
     index.save(args.output)
     msg = f"indexed {plural(n, 'document')} -> {args.output}"
     if skipped:
         msg += f" ({plural(skipped, 'bad record')} skipped)"
     err(msg)
     return 0
+
+
+def _build_index(args: argparse.Namespace, kw: dict[str, Any]) -> tuple[CaseIndex, int, int]:
+    """(index, documents indexed, bad records skipped) of ``index build``; ``kw``: CaseIndex options."""
+    from ...search.index import CaseIndex
+
+    if args.bundled:
+        from ...corpus import load_corpus
+
+        corpus = load_corpus()
+        return CaseIndex.from_corpus(corpus, **kw), len(corpus), 0
+    src = open_input(args.input, text_column=args.text_column, id_column=args.id_column)
+    if src.kind == "collection":
+        from ...corpus import read_collection
+
+        # read_collection's ids carry the file stem, as `tag` gives them: `similar --case <stem>-01`
+        corpus = read_collection(args.input)
+        return CaseIndex.from_corpus(corpus, **kw), len(corpus), 0
+    texts, ids = [], []
+    skipped = 0
+    for r in src:
+        if r.ok and r.text is not None:
+            texts.append(r.text)
+            ids.append(str(r.id))
+        else:
+            skipped += 1
+            err(f"skipped: {r.error}")
+    if not texts:
+        raise InputError(f"{args.input}: no usable records to index")
+    return CaseIndex.from_texts(texts, ids=ids, **kw), len(texts), skipped

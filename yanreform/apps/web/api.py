@@ -51,7 +51,10 @@ class Hit(BaseModel):
     score: float = Field(description="fused score, z units for this query (0 = an average case)")
     lexical: float = Field(description="wording cosine in [0, 1]")
     semantic: float = Field(description="meaning (embedding) cosine in [0, 1]")
-    level: str = Field(description="very_close (score >= 2), close (>= 1), related (>= 0.3) or weak")
+    similarity: float | None = Field(
+        description="probability in [0, 1] that the case is related (calibrated on real text); for display"
+    )
+    level: str = Field(description="very_close (similarity >= 0.8), close (>= 0.5), related (>= 0.2) or weak")
     label: str = Field(description="the level in Chinese: 高度相似, 相似, 相关, 关联较弱")
     reason: str = Field(description="shared categories and key terms; empty when not asked for")
 

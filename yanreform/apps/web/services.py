@@ -59,6 +59,7 @@ __all__ = [
     "Worker",
     "display_name",
     "read_upload",
+    "related_level",
     "similarity_level",
 ]
 
@@ -97,21 +98,41 @@ LEVELS: tuple[tuple[float, str, str], ...] = (
     (-math.inf, "weak", "关联较弱"),
 )
 
+#: bands of :attr:`~yanreform.Hit.similarity` (probability that the case is related): (lower bound, code,
+#: label)
+SIMILARITY_LEVELS: tuple[tuple[float, str, str], ...] = (
+    (0.8, "very_close", "高度相似"),
+    (0.5, "close", "相似"),
+    (0.2, "related", "相关"),
+    (-math.inf, "weak", "关联较弱"),
+)
+
 
 def similarity_level(score: float) -> tuple[str, str, int]:
     """A readable form of a fused score (z units: 0 = an average indexed case for this query):
-    ``(code, Chinese label, bar percent 0..100)``; the bar maps z = -1 .. 3 onto 0 .. 100."""
+    ``(code, Chinese label, bar percent 0..100)``; the bar maps z = -1 .. 3 onto 0 .. 100. For hits without a
+    :attr:`~yanreform.Hit.similarity` (see :func:`related_level`)."""
     s = float(score) if math.isfinite(score) else -math.inf
     code, label = next((c, lab) for lo, c, lab in LEVELS if s >= lo)
     bar = 0 if not math.isfinite(s) else round(min(1.0, max(0.0, (s + 1.0) / 4.0)) * 100)
     return code, label, bar
 
 
+def related_level(similarity: float) -> tuple[str, str, int]:
+    """A readable form of a hit's similarity (probability in [0, 1] that the case is related):
+    ``(code, Chinese label, bar percent 0..100)`` by :data:`SIMILARITY_LEVELS`; the bar is the percentage."""
+    s = float(similarity) if math.isfinite(similarity) else 0.0
+    s = min(1.0, max(0.0, s))
+    code, label = next((c, lab) for lo, c, lab in SIMILARITY_LEVELS if s >= lo)
+    return code, label, round(s * 100)
+
+
 @dataclass(frozen=True)
 class Related:
     """One related model case. ``score``: the index's fused score (z units, see :class:`~yanreform.Hit`);
-    ``lexical`` / ``semantic``: cosines in [0, 1]; ``level``/``label``/``bar``: see :func:`similarity_level`;
-    ``reason``: shared categories and key terms, or "" when not computed."""
+    ``lexical`` / ``semantic``: cosines in [0, 1]; ``similarity``: the hit's 0-1 display value (the
+    probability that the case is related; :attr:`~yanreform.Hit.similarity`); ``level``/``label``/``bar``:
+    see :func:`related_level`; ``reason``: shared categories and key terms, or "" when not computed."""
 
     id: str
     title: str | None
@@ -122,21 +143,24 @@ class Related:
     label: str
     bar: int
     reason: str = ""
+    similarity: float | None = None
 
     @classmethod
     def of(cls, hit: Hit, reason: str = "") -> Related:
-        level, label, bar = similarity_level(hit.score)
-        return cls(hit.id, hit.title, hit.score, hit.lexical, hit.semantic, level, label, bar, reason)
+        sim = hit.similarity
+        level, label, bar = similarity_level(hit.score) if sim is None else related_level(sim)
+        return cls(hit.id, hit.title, hit.score, hit.lexical, hit.semantic, level, label, bar, reason, sim)
 
     def to_dict(self) -> dict[str, Any]:
-        """``{"id", "title", "score", "lexical", "semantic", "level", "label", "reason"}`` (floats to 4
-        places)."""
+        """``{"id", "title", "score", "lexical", "semantic", "similarity", "level", "label", "reason"}``
+        (floats to 4 places)."""
         return {
             "id": self.id,
             "title": self.title,
             "score": round(self.score, 4),
             "lexical": round(self.lexical, 4),
             "semantic": round(self.semantic, 4),
+            "similarity": None if self.similarity is None else round(self.similarity, 4),
             "level": self.level,
             "label": self.label,
             "reason": self.reason,

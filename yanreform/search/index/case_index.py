@@ -5,16 +5,18 @@ Each indexed case is represented on each side as its whole text and as its passa
 outcome for a :class:`~yanreform.corpus.Case`; lines for a plain text). A case's similarity on one side is
 ``(1 - passage_weight) * whole + passage_weight * best passage`` (:mod:`.fusion`).
 
-* **lexical** (:mod:`.lexical`): TF-IDF over character 1-2-grams of the normalised text.
+* **lexical** (:mod:`.lexical`): TF-IDF over character 1-3-grams (``ngram_max``) of the normalised text.
 * **semantic**: the encoder's embeddings of the normalised texts, cosine.
-* **category** (``category_weight``): cosine of the tagger's calibrated category-score profiles (11 reform
-  categories, L2-normalised), computed for cases and passages at index time and for queries at search time.
+* **category** (``category_weight``, off by default): cosine of the tagger's calibrated category-score
+  profiles (11 reform categories, L2-normalised), computed for cases and passages at index time and for
+  queries at search time.
 
 Fusion: each side's scores are z-scored over the cases of the index for that query, the lexical and semantic
 sides mixed with ``semantic_weight``, the category side added with ``category_weight``; with ``prf_depth > 0``
-(and at least ``prf_min_cases`` cases) the query is then expanded once with its best few cases (pseudo
-relevance feedback, as Rocchio). :attr:`Hit.score` is that fused score in z units (0 = an average case of this
-index for this query).
+(off by default) and at least ``prf_min_cases`` cases the query is then expanded once with its best few
+cases (pseudo relevance feedback, as Rocchio). :attr:`Hit.score` is that fused score in z units (0 = an
+average case of this index for this query); :attr:`Hit.similarity` is a 0-1 value for display
+(:mod:`.calibration`).
 
 Every text is analysed once (:mod:`yanreform.text.analysis`): a query is normalised once and encoded once, and
 the tagger reads the same analysis (and embedding) for the category side.
@@ -36,6 +38,7 @@ import scipy.sparse as sp
 
 from ...errors import InputError, ModelError, UnknownCaseError, check_k
 from ...text.analysis import Analysis, Analyzer
+from .calibration import ranked_similarity
 from .components import resolve_components
 from .config import IndexConfig
 from .fusion import fuse, mix
@@ -114,6 +117,8 @@ class CaseIndex:
         self.config = cfg
         self.encoder = encoder if cfg.semantic_weight > 0 else None
         self.tagger = tagger if cfg.category_weight > 0 else None
+        # a tagger given for an index without a category side still names the shared categories in explain()
+        self._explain_tagger: Tagger | None = tagger
         self.segmenter = segmenter
         self._analyzer = Analyzer(segmenter=segmenter, encoder=self.encoder)
         self._model_id: str | None = self.encoder.model_id if self.encoder is not None else None
@@ -264,8 +269,9 @@ class CaseIndex:
         cc = self._lex.counts(analyses[:nw], grow=True)
         pc = self._lex.counts(analyses[nw:], grow=True)
         v = len(self._lex.vocab)
-        self._case_counts = sp.vstack([widen(self._case_counts, v), cc], format="csr")
-        self._pass_counts = sp.vstack([widen(self._pass_counts, v), pc], format="csr")
+        # the passages may add terms after the wholes were counted: both blocks are widened to the vocabulary
+        self._case_counts = sp.vstack([widen(self._case_counts, v), widen(cc, v)], format="csr")
+        self._pass_counts = sp.vstack([widen(self._pass_counts, v), widen(pc, v)], format="csr")
         base = len(self._ids)
         owner = [base + i for i, ps in enumerate(passages) for _ in ps]
         self._owner = np.concatenate([self._owner, np.asarray(owner, np.int64)])
@@ -487,11 +493,16 @@ class CaseIndex:
         part = ok[np.argpartition(-fused[ok], kk - 1)[:kk]] if kk < ok.size else ok
         rowid = part if cols is None else cols[part]
         # best first; ties by index order (deterministic)
-        order = np.lexsort((rowid, -fused[part]))
+        order = part[np.lexsort((rowid, -fused[part]))]
+        sim = ranked_similarity(
+            lex[order], sem[order] if self.encoder is not None else None, self.config.similarity_coefficients
+        )
         hits = HitList()
-        for j in part[order]:
+        for j, p in zip(order, sim, strict=True):
             r = int(j if cols is None else cols[j])
-            hits.append(Hit(self._ids[r], float(fused[j]), self._titles[r], float(lex[j]), float(sem[j])))
+            hits.append(
+                Hit(self._ids[r], float(fused[j]), self._titles[r], float(lex[j]), float(sem[j]), float(p))
+            )
         return hits
 
     # ---------------------------------------------------------------- queries
@@ -540,8 +551,9 @@ class CaseIndex:
         """Why ``a`` and ``b`` (case ids of this index, or texts) are related.
 
         Shared terms come from the segmenter's words of each side (:func:`.explain.shared_terms`); shared
-        categories are the codes this index's tagger assigns to both (empty for an index without a category
-        side). Raises TypeError for non-str arguments.
+        categories are the codes a tagger assigns to both: the category side's, else a tagger given to the
+        index, else the shipped one (``Tagger.default`` for the index's encoder, or the encoder-free fast
+        head), loaded on first use; empty when none can be loaded. Raises TypeError for non-str arguments.
 
         A string that is an id of this index is that case; any other string is a free text, except one that
         looks like a mistyped id: at most 64 characters, no CJK characters or whitespace, and either the same

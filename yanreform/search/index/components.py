@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 from typing import TYPE_CHECKING
 
 from ...errors import ModelError
@@ -15,8 +14,6 @@ if TYPE_CHECKING:
 
 __all__ = ["resolve_components"]
 
-log = logging.getLogger("yanreform")
-
 
 def resolve_components(
     config: IndexConfig | None,
@@ -26,9 +23,8 @@ def resolve_components(
 ) -> tuple[IndexConfig, Encoder | None, Segmenter | None, Tagger | None]:
     """Fill in the shared default components for the sides ``config`` turns on (None: ``IndexConfig()``).
 
-    With the default configuration and no tagger, an index whose default tagger can't serve it (missing head,
-    or an encoder of another model than the head was trained on) is built without its category side, with a
-    warning; a configuration given with ``category_weight > 0`` raises ModelError instead.
+    Raises ModelError when a side's default component can't be built (e.g. ``category_weight > 0`` with an
+    encoder of another model than the shipped tagger was trained on: pass ``tagger=...``).
     """
     cfg = config if config is not None else IndexConfig()
     if cfg.semantic_weight > 0 and encoder is None:
@@ -41,13 +37,10 @@ def resolve_components(
         try:
             tagger = Tagger.default(encoder=encoder)
         except ModelError as exc:
-            if config is not None:
-                raise ModelError(
-                    f"{exc}; the index's category side needs a tagger for this encoder: pass tagger=... or "
-                    "config=IndexConfig(category_weight=0)"
-                ) from exc
-            log.warning("CaseIndex: built without a category side (%s)", exc)
-            cfg = cfg.replace(category_weight=0.0)
+            raise ModelError(
+                f"{exc}; the index's category side needs a tagger for this encoder: pass tagger=... or "
+                "config=IndexConfig(category_weight=0)"
+            ) from exc
     if (cfg.token_weight > 0 or cfg.boilerplate_weight < 1) and segmenter is None:
         from ..._defaults import default_segmenter
 

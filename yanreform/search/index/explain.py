@@ -6,6 +6,7 @@ programme names over common words; agency and place names, agency roles and genr
 
 from __future__ import annotations
 
+import logging
 import re
 from collections import Counter
 from typing import TYPE_CHECKING
@@ -13,16 +14,20 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from ...corpus.agency import AGENCY_ROLE_WORDS, is_boilerplate
+from ...errors import ModelError
 from ...text.analysis import Analysis
 from ...text.keywords import domain_idf, keyword_candidates
 from .fusion import fuse
 from .records import Explanation
 
 if TYPE_CHECKING:
+    from ...tagging.tagger import Tagger
     from ...text.segment import Segmenter
     from .case_index import CaseIndex, _Reps
 
 __all__ = ["explain_pair", "shared_terms"]
+
+log = logging.getLogger("yanreform")
 
 # strings with CJK characters are always texts; digit runs are ignored when comparing id shapes
 _CJK_RE = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0003ffff]")
@@ -107,8 +112,9 @@ def explain_pair(index: CaseIndex, a: str, b: str, *, k: int = 20) -> Explanatio
 
     cats: list[str] = []
     names: dict[str, str] = {}
-    if index.tagger is not None:
-        tags_a, tags_b = index.tagger.tag_many([aa, ab])
+    tagger = _tagger_for(index)
+    if tagger is not None:
+        tags_a, tags_b = tagger.tag_many([aa, ab])
         in_b = {t.code for t in tags_b}
         cats = [t.code for t in tags_a if t.code in in_b]
         names = {t.code: t.name for t in tags_a if t.code in in_b}
@@ -127,6 +133,28 @@ def explain_pair(index: CaseIndex, a: str, b: str, *, k: int = 20) -> Explanatio
         score=score,
         category_names=names,
     )
+
+
+def _tagger_for(index: CaseIndex) -> Tagger | None:
+    """The tagger that names shared categories: the index's (category side), one given to it, else the shipped
+    one for its encoder (the encoder-free fast head when there is no encoder or the full head can't read its
+    vectors), loaded on the first explanation; None, with a log line, when none can be loaded."""
+    if index.tagger is not None:
+        return index.tagger
+    if index._explain_tagger is None:
+        from ...tagging.tagger import Tagger
+
+        try:
+            if index.encoder is None:
+                raise ModelError("no encoder")
+            index._explain_tagger = Tagger.default(encoder=index.encoder)
+        except ModelError:
+            try:
+                index._explain_tagger = Tagger.default(fast=True)
+            except ModelError as exc:
+                log.info("explain: no shared categories (%s)", exc)
+                index._explain_tagger = False  # type: ignore[assignment]
+    return index._explain_tagger or None
 
 
 def _looks_like_id(index: CaseIndex, s: str) -> bool:

@@ -13,9 +13,12 @@ __all__ = ["Explanation", "Hit", "HitList"]
 class Hit:
     """One search result.
 
-    ``score``: fused score (float, z units relative to the index for this query; higher is more related);
-    ``lexical`` / ``semantic``: raw cosine of each side (whole/passage mix, in [0, 1] for real text);
-    ``title``: the case title, or None for texts indexed without titles.
+    ``score``: fused score (float, z units relative to the index for this query; higher is more related: for
+    ranking, not for reading); ``lexical`` / ``semantic``: raw cosine of each side (whole/passage mix, in
+    [0, 1] for real text); ``title``: the case title, or None for texts indexed without titles;
+    ``similarity``: for display, the probability in [0, 1] that the case is related to the query (calibrated
+    on real text, see :mod:`yanreform.search.index.calibration`; never higher than the hit ranked above it),
+    or None for a hit made without one.
     """
 
     id: str
@@ -23,6 +26,7 @@ class Hit:
     title: str | None
     lexical: float
     semantic: float
+    similarity: float | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """Plain-JSON form (floats rounded to 4 places)."""
@@ -32,6 +36,7 @@ class Hit:
             "score": round(self.score, 4),
             "lexical": round(self.lexical, 4),
             "semantic": round(self.semantic, 4),
+            "similarity": None if self.similarity is None else round(self.similarity, 4),
         }
 
 
@@ -53,11 +58,10 @@ class Explanation:
     """Why two cases (or texts) are related.
 
     ``shared_terms``: domain key terms of both (segmenter keywords present in both normalised texts),
-    strongest first; ``shared_categories``: reform-category codes the index's tagger assigns to both (empty
-    when the index has no tagger); ``lexical`` / ``semantic``: raw cosine of each side (whole/passage mix, as
-    in
-    :class:`Hit`); ``score``: the fused score of b for query a against this index (as :attr:`Hit.score`,
-    without feedback).
+    strongest first; ``shared_categories``: reform-category codes a tagger assigns to both (the index's
+    category side, else a tagger given to the index, else the shipped one; empty when none can be loaded);
+    ``lexical`` / ``semantic``: raw cosine of each side (whole/passage mix, as in :class:`Hit`); ``score``:
+    the fused score of b for query a against this index (as :attr:`Hit.score`, without feedback).
     """
 
     a: str
