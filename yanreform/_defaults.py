@@ -46,11 +46,25 @@ def cache_enabled(cache: bool | None = None) -> bool:
 
 
 def default_encoder(*, cache: bool | None = None) -> Encoder:
-    """The shared embedded-model encoder (cache per :func:`cache_enabled`)."""
+    """The shared embedded-model encoder (cache per :func:`cache_enabled`), on the backend and device that
+    ``YANREFORM_BACKEND`` / ``YANREFORM_DEVICE`` name (default: torch, device chosen by
+    sentence-transformers).
+
+    One shared encoder per (cache, backend, device): changing the variables mid-process gives a new one.
+
+    Raises:
+        InputError: a variable holds an unknown value; ModelError: ``YANREFORM_DEVICE`` asks for CUDA that
+            this machine does not have.
+    """
+    from .embed._runtime import resolve_backend, resolve_device
     from .embed.encoder import Encoder
 
     flag = cache_enabled(cache)
-    return shared(("encoder", flag), lambda: Encoder(cache=flag))
+    backend = resolve_backend(None, default_model=True)
+    device = resolve_device(None)
+    return shared(
+        ("encoder", flag, backend, device), lambda: Encoder(cache=flag, backend=backend, device=device)
+    )
 
 
 def default_segmenter() -> Segmenter:

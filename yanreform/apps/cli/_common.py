@@ -114,3 +114,34 @@ def silence_stdout() -> None:
         os.dup2(devnull, sys.stdout.fileno())
     except (OSError, ValueError):
         pass
+
+
+def add_encoder_options(p: Any) -> None:
+    """``--device`` and ``--backend``: where and how the default encoder runs (commands that encode)."""
+    from ...embed import BACKENDS
+
+    p.add_argument(
+        "--device",
+        metavar="D",
+        help="where the encoder runs: cpu, cuda, cuda:N (fp16 on a GPU) "
+        "(default: $YANREFORM_DEVICE, else auto)",
+    )
+    p.add_argument(
+        "--backend",
+        choices=BACKENDS,
+        help="encoder backend: torch (fp32) or onnx-int8 (ONNX Runtime, CPU) (default: $YANREFORM_BACKEND, "
+        "else torch)",
+    )
+
+
+def apply_encoder_options(args: Any) -> None:
+    """Make ``--device``/``--backend`` the default encoder's settings for this process and the worker
+    processes it starts (through ``YANREFORM_DEVICE``/``YANREFORM_BACKEND``), checked now: CUDA asked for on
+    a machine without it stops the command before any input is read (ModelError)."""
+    from ...embed import resolve_settings
+
+    if getattr(args, "backend", None):
+        os.environ["YANREFORM_BACKEND"] = args.backend
+    if getattr(args, "device", None):
+        os.environ["YANREFORM_DEVICE"] = args.device
+    resolve_settings()

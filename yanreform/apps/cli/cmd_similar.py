@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 from ...batch import plural
 from ...errors import InputError
 from ...io import DOCUMENT_KINDS, input_kind, open_input, read_document_text
-from ._common import err
+from ._common import add_encoder_options, apply_encoder_options, err
 
 if TYPE_CHECKING:
     from ...search.index import CaseIndex
@@ -63,6 +63,7 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
         metavar="N",
         help="encode in N local worker processes (same index; default 1; 0: one per core)",
     )
+    add_encoder_options(b)
     b.set_defaults(func=run_index_build)
 
 
@@ -198,6 +199,7 @@ def run_similar(args: argparse.Namespace) -> int:
 
 
 def run_index_build(args: argparse.Namespace) -> int:
+    apply_encoder_options(args)
     if args.bundled == (args.input is not None):
         raise InputError("give exactly one of INPUT or --bundled")
     if args.workers < 0:

@@ -25,7 +25,7 @@ from ...errors import InputError
 from ...io import LEVELS, OUTPUT_FORMATS, InputSource, open_input, output_format
 from ...io.writers import open_row_writer
 from ...tagging.documents import LONG_THRESHOLD, PASSAGE_CHARS
-from ._common import PROG, err, progress, stderr_is_tty
+from ._common import PROG, add_encoder_options, apply_encoder_options, err, progress, stderr_is_tty
 
 
 def register(sub: Any, common: argparse.ArgumentParser) -> None:
@@ -98,6 +98,7 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
         help="tag on a Dask cluster: tcp://host:8786 (an existing scheduler) or local:N (N local worker "
         "processes); same output (needs the 'dask' extra)",
     )
+    add_encoder_options(t)
     t.set_defaults(func=run)
 
 
@@ -144,6 +145,7 @@ def _resume_command(argv: list[str]) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
+    apply_encoder_options(args)
     if args.batch_size < 1:
         raise InputError(f"--batch-size must be at least 1, not {args.batch_size}")
     if args.workers < 0:
