@@ -28,6 +28,7 @@ def test_ruff_clean(args: list[str]) -> None:
     assert r.returncode == 0, r.stdout[-3000:] + r.stderr[-1000:]
 
 
+@pytest.mark.slow  # a whole-program check (about a minute of CPU cold), not logic: in the full tier, like CI
 def test_mypy_clean() -> None:
     """Public signatures are typed and the package type-checks (mypy, configured in pyproject.toml)."""
     exe = Path(sys.executable).with_name("mypy")
