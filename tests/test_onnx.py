@@ -331,3 +331,28 @@ def test_runtime_threads_follow_omp_num_threads(monkeypatch):
     from yanreform.embed._runtime import _cpu_budget
 
     assert yo._default_threads() == _cpu_budget()
+
+
+def test_a_run_resumes_only_with_the_same_encoder_settings(tmp_path):
+    """The backend changes embeddings (so scores and tags): it is part of a tag run's identity for --resume;
+    the default (torch on the CPU) and the fast head (no encoder) add nothing: older journals still match."""
+    from yanreform.apps.cli import build_parser, cmd_tag
+    from yanreform.apps.cli._common import apply_encoder_options
+    from yanreform.batch import TagOptions
+
+    inp = tmp_path / "in.jsonl"
+    inp.write_text('{"id": "a", "text": "建设执法办案管理中心。"}\n', encoding="utf-8")
+    options = TagOptions(keep=None, exclude=("text", "id"))
+
+    def identity(*extra: str) -> dict:
+        os.environ["YANREFORM_BACKEND"] = ""  # each run starts from the defaults (restored by the fixture)
+        args = build_parser().parse_args(["tag", str(inp), "-o", str(tmp_path / "o.jsonl"), *extra])
+        apply_encoder_options(args)
+        return cmd_tag._fingerprint(args, options)
+
+    default = identity()
+    assert "backend" not in default and "device" not in default
+    assert identity("--backend", "torch") == default
+    int8 = identity("--backend", "onnx-int8")
+    assert int8["backend"] == "onnx-int8" and int8 != default
+    assert identity("--fast", "--backend", "onnx-int8") == identity("--fast")

@@ -308,6 +308,23 @@ def _run_stdout(args: argparse.Namespace, sources: list[InputSource], fmt: Any, 
     return 1 if (args.strict and stats.errors) else 0
 
 
+def _encoder_identity(args: argparse.Namespace) -> dict[str, Any]:
+    """The encoder settings that change embeddings (and so scores and tags), for the run's identity: a run
+    resumes only with the same backend and precision. Empty for the defaults (torch fp32 on the CPU) and for
+    the fast head (no encoder), so that journals of earlier runs stay resumable."""
+    if args.fast:
+        return {}
+    from ...embed import resolve_settings
+
+    backend, device = resolve_settings()
+    out: dict[str, Any] = {}
+    if backend != "torch":
+        out["backend"] = backend
+    if device not in (None, "cpu"):
+        out["device"] = device
+    return out
+
+
 def _fingerprint(args: argparse.Namespace, options: TagOptions) -> dict[str, Any]:
     return {
         "inputs": fingerprint_inputs(args.inputs),
@@ -321,6 +338,7 @@ def _fingerprint(args: argparse.Namespace, options: TagOptions) -> dict[str, Any
         "long_threshold": options.long_threshold,
         # only when set: journals of runs before --fast existed stay resumable
         **({"fast": True} if args.fast else {}),
+        **_encoder_identity(args),
     }
 
 
