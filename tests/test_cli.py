@@ -393,7 +393,9 @@ def test_ctrl_c_keeps_the_work_and_resume_finishes_it(tmp_path: Path) -> None:
             f.write(json.dumps({"id": i, "text": f"{TEXTS[i % 3]}第{i}号。"}, ensure_ascii=False) + "\n")
     out = tmp_path / "out.jsonl"
     cmd = [sys.executable, "-m", "yanreform", "tag", str(src), "-o", str(out), "--batch-size", "8"]
-    p = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    # the embedding cache off: texts cached by an earlier run would be tagged before the interrupt lands
+    env = {**os.environ, "YANREFORM_CACHE": "0"}
+    p = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
     journal = tmp_path / "out.jsonl.partial" / "journal.jsonl"
 
     def committed() -> int:
