@@ -15,7 +15,14 @@ import numpy as np
 
 from ..errors import InputError
 
-__all__ = ["EvalReport", "bootstrap_intervals", "evaluate_sets", "expected_calibration_error", "label_matrix"]
+__all__ = [
+    "EvalReport",
+    "bootstrap_intervals",
+    "check_labels",
+    "evaluate_sets",
+    "expected_calibration_error",
+    "label_matrix",
+]
 
 
 @dataclass(frozen=True)
@@ -225,3 +232,24 @@ def expected_calibration_error(scores: Any, labels: Any, *, bins: int = 10) -> f
     sy = np.bincount(idx, weights=y, minlength=bins)
     nz = n > 0
     return float(np.sum(np.abs(sp[nz] - sy[nz])) / p.size)
+
+
+def check_labels(labels: Any, codes: Sequence[str], n: int, name: str = "labels") -> list[list[str]]:
+    """``labels`` as ``n`` lists of known category codes. Raises TypeError (not a sequence of lists) or
+    InputError (wrong count, unknown code, naming the record)."""
+    if isinstance(labels, str) or not isinstance(labels, Iterable):
+        raise TypeError(f"{name} must be a sequence of lists of category codes, got {type(labels).__name__}")
+    out = list(labels)
+    if len(out) != n:
+        raise InputError(f"{name} has {len(out)} records but texts has {n}")
+    known = set(codes)
+    clean: list[list[str]] = []
+    for i, lab in enumerate(out):
+        if isinstance(lab, str) or not isinstance(lab, Iterable):
+            raise TypeError(f"{name}[{i}] must be a list of category codes, got {type(lab).__name__}")
+        lab = list(lab)
+        for c in lab:
+            if not isinstance(c, str) or c not in known:
+                raise InputError(f"{name}[{i}]: unknown category code {c!r} (known: {', '.join(codes)})")
+        clean.append(lab)
+    return clean

@@ -35,6 +35,8 @@ __all__ = [
     "SavedTagger",
     "evidence_mode",
     "read",
+    "restore",
+    "state_of",
     "write",
 ]
 
@@ -246,3 +248,43 @@ def read(path: str | Path, *, taxonomy: Taxonomy | None = None) -> SavedTagger:
         info=info,
         arrays=typed,
     )
+
+
+def state_of(tagger: Any, params: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+    """``(meta, arrays)`` of a fitted tagger for :func:`write`: the JSON metadata (``params``: its
+    constructor parameters without the components) and the learned arrays, the n-gram vocabulary included."""
+    fast = tagger.fast
+    meta = {
+        "features": "fast" if fast else "full",
+        "pair_features": list(FAST_FEATURES if fast else PAIR_FEATURES),
+        "model_id": tagger.model_id_,
+        "dim": None if fast else int(tagger.proto_emb_.shape[1]),
+        "ngram_max": tagger.ngrams_.n_max,
+        "ngram_min_df": tagger.ngrams_.min_df,
+        "taxonomy_hash": tagger.taxonomy_.hash,
+        "taxonomy": tagger.taxonomy_.to_dict(),
+        "params": params,
+        "require_evidence": tagger.require_evidence_,
+        "uses_segmenter": tagger.segmenter is not None,
+        "proto_text": [] if fast else tagger.proto_text_,
+        "n_train": int(getattr(tagger, "n_train_", 0)),
+        "info": getattr(tagger, "info_", {}),
+    }
+    arrays: dict[str, Any] = {name: getattr(tagger, name + "_") for name in (FAST_ARRAYS if fast else ARRAYS)}
+    vocab = list(tagger.ngrams_.vocab)
+    arrays["ngram_vocab"] = np.array(vocab, dtype=f"<U{max(1, max(map(len, vocab), default=1))}")
+    arrays["ngram_idf"] = tagger.ngrams_.idf
+    return meta, arrays
+
+
+def restore(tagger: Any, saved: SavedTagger) -> None:
+    """Set the learned state (attributes ending in ``_``) of a freshly constructed tagger from ``saved``."""
+    tagger.taxonomy_ = saved.taxonomy
+    tagger.ngrams_ = saved.ngrams
+    tagger.model_id_ = saved.model_id
+    tagger.require_evidence_ = saved.require_evidence
+    tagger.proto_text_ = saved.proto_text
+    tagger.n_train_ = saved.n_train
+    tagger.info_ = saved.info
+    for name, a in saved.arrays.items():
+        setattr(tagger, name + "_", a)

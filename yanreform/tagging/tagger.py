@@ -31,7 +31,7 @@ from __future__ import annotations
 import copy
 import inspect
 import logging
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -41,7 +41,7 @@ from ..errors import InputError, ModelError, TaggerFormatError, check_batch_size
 from ..text.analysis import Analysis, Analyzer, TextLike, analyses_of
 from . import features as ft
 from . import persist
-from .evaluate import EvalReport, evaluate_sets
+from .evaluate import EvalReport, check_labels, evaluate_sets
 from .evidence import tag_lists
 from .lexicon import Lexicon, Match
 from .ngrams import CharNgrams, ridge_fit, ridge_scores
@@ -56,25 +56,6 @@ if TYPE_CHECKING:
 __all__ = ["Tagger"]
 
 log = logging.getLogger("yanreform")
-
-
-def _check_labels(labels: Any, codes: Sequence[str], n: int, name: str = "labels") -> list[list[str]]:
-    if isinstance(labels, str) or not isinstance(labels, Iterable):
-        raise TypeError(f"{name} must be a sequence of lists of category codes, got {type(labels).__name__}")
-    out = list(labels)
-    if len(out) != n:
-        raise InputError(f"{name} has {len(out)} records but texts has {n}")
-    known = set(codes)
-    clean: list[list[str]] = []
-    for i, lab in enumerate(out):
-        if isinstance(lab, str) or not isinstance(lab, Iterable):
-            raise TypeError(f"{name}[{i}] must be a list of category codes, got {type(lab).__name__}")
-        lab = list(lab)
-        for c in lab:
-            if not isinstance(c, str) or c not in known:
-                raise InputError(f"{name}[{i}]: unknown category code {c!r} (known: {', '.join(codes)})")
-        clean.append(lab)
-    return clean
 
 
 class Tagger:
@@ -312,7 +293,7 @@ class Tagger:
             raise InputError(f"features must be 'full' or 'fast', got {self.features!r}")
         analyses = analyses_of(texts)
         tax = as_taxonomy(self.taxonomy)
-        labels = _check_labels(labels, tax.codes, len(analyses))
+        labels = check_labels(labels, tax.codes, len(analyses))
         n = len(analyses)
         if n < 2:
             raise InputError(f"fit needs at least two labelled texts, got {n}")
@@ -542,7 +523,7 @@ class Tagger:
         """
         self._check_fitted()
         analyses = analyses_of(texts)
-        labels = _check_labels(labels, self.taxonomy_.codes, len(analyses))
+        labels = check_labels(labels, self.taxonomy_.codes, len(analyses))
         D = self.score(analyses, batch_size=batch_size)[2]
         codes = self.taxonomy_.codes
         pred = [[codes[j] for j in np.flatnonzero(row)] for row in D]
@@ -562,31 +543,8 @@ class Tagger:
             InputError: ``path`` is a file, or a non-empty folder that is not a saved tagger.
         """
         self._check_fitted()
-        fast = self.fast
-        meta = {
-            "features": "fast" if fast else "full",
-            "pair_features": list(ft.FAST_FEATURES if fast else ft.PAIR_FEATURES),
-            "model_id": self.model_id_,
-            "dim": None if fast else int(self.proto_emb_.shape[1]),
-            "ngram_max": self.ngrams_.n_max,
-            "ngram_min_df": self.ngrams_.min_df,
-            "taxonomy_hash": self.taxonomy_.hash,
-            "taxonomy": self.taxonomy_.to_dict(),
-            "params": {
-                k: v for k, v in self.get_params().items() if k not in ("taxonomy", "encoder", "segmenter")
-            },
-            "require_evidence": self.require_evidence_,
-            "uses_segmenter": self.segmenter is not None,
-            "proto_text": [] if fast else self.proto_text_,
-            "n_train": int(getattr(self, "n_train_", 0)),
-            "info": getattr(self, "info_", {}),
-        }
-        names = persist.FAST_ARRAYS if fast else persist.ARRAYS
-        arrays: dict[str, Any] = {name: getattr(self, name + "_") for name in names}
-        vocab = list(self.ngrams_.vocab)
-        arrays["ngram_vocab"] = np.array(vocab, dtype=f"<U{max(1, max(map(len, vocab), default=1))}")
-        arrays["ngram_idf"] = self.ngrams_.idf
-        return persist.write(path, meta, arrays)
+        params = {k: v for k, v in self.get_params().items() if k not in ("taxonomy", "encoder", "segmenter")}
+        return persist.write(path, *persist.state_of(self, params))
 
     @classmethod
     def load(
@@ -615,15 +573,7 @@ class Tagger:
         params.setdefault("context", False)  # heads saved before incidental contexts existed
         params["features"] = saved.features
         self = cls(saved.taxonomy, encoder=encoder, segmenter=segmenter, **params)
-        self.taxonomy_ = saved.taxonomy
-        self.ngrams_ = saved.ngrams
-        self.model_id_ = saved.model_id
-        self.require_evidence_ = saved.require_evidence
-        self.proto_text_ = saved.proto_text
-        self.n_train_ = saved.n_train
-        self.info_ = saved.info
-        for name, a in saved.arrays.items():
-            setattr(self, name + "_", a)
+        persist.restore(self, saved)
         if encoder is not None and not self.fast:
             self._get_encoder()  # raises ModelError on a model mismatch
         return self
