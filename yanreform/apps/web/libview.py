@@ -41,7 +41,8 @@ from pathlib import Path
 from typing import Any
 
 from ...errors import InputError, YanreformError
-from .services import Worker, _known_suffix, display_name
+from .services import Worker
+from .uploads import _known_suffix, display_name
 
 log = logging.getLogger("yanreform")
 
