@@ -121,7 +121,9 @@ def run_demo(args: argparse.Namespace) -> int:
         print("  related", file=out)
         for rank, h in enumerate(index.recommend(c.id, k=3), 1):
             other = corpus[h.id]
-            print(f"    {rank}. {h.id}  {h.score:.2f}  {fit(other.agency, 20)}  {other.title}", file=out)
+            # Hit.similarity (0-1, how likely the case is related) for a reader; the fused z-score otherwise
+            shown = f"{h.similarity:.0%}" if h.similarity is not None else f"{h.score:.2f}"
+            print(f"    {rank}. {h.id}  {shown:>4}  {fit(other.agency, 20)}  {other.title}", file=out)
             print(f"       {index.explain(c.id, h.id).reason()}", file=out)
         print(file=out)
     err(
