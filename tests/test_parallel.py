@@ -146,11 +146,12 @@ def test_resume_after_interrupted_coordinator(tmp_path, inp, single):
             if len(seen) == 2:
                 raise KeyboardInterrupt
 
+    before = set(multiprocessing.active_children())  # children other tests in this process left running
     with pytest.raises(KeyboardInterrupt):
         run_parallel(
             records(inp), workers=2, spec=TaggerSpec(fast=True), store=store, progress=StopAfterTwo()
         )
-    assert not multiprocessing.active_children()  # the workers were stopped
+    assert set(multiprocessing.active_children()) <= before  # this run's workers were stopped
     reopened = PartStore.open(out)
     assert reopened is not None
     kept = reopened.committed_records

@@ -122,6 +122,12 @@ def _stop(pool: ProcessPoolExecutor) -> None:
             proc.terminate()
     for proc in procs:
         proc.join(timeout=5)
+    # on a loaded machine SIGTERM can take longer than that (a worker still starting, or paging a model in):
+    # do not leave one behind
+    for proc in procs:
+        if proc.is_alive():
+            proc.kill()
+            proc.join(timeout=30)
 
 
 class Broken(Exception):
