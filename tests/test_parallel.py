@@ -113,13 +113,14 @@ def test_store_output_equals_single_process_and_survives_a_killed_worker(tmp_pat
     ref, _ = single
     store = PartStore.create(tmp_path / "out.jsonl", {"t": 1}, 40)
     killed: list[int] = []
+    before = set(multiprocessing.active_children())  # children other tests in this process left running
 
     class KillOnce:
         """Progress that SIGKILLs one worker process after the first committed partition."""
 
         def update(self, n: int) -> None:
             if not killed:
-                kids = multiprocessing.active_children()
+                kids = [p for p in multiprocessing.active_children() if p not in before]
                 assert kids, "no worker processes"
                 os.kill(kids[0].pid, signal.SIGKILL)
                 killed.append(kids[0].pid)

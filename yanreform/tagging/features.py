@@ -10,6 +10,7 @@ a bias per category (:func:`fit_pairs`, :func:`pair_logits`). Nothing here knows
 
 from __future__ import annotations
 
+import logging
 import re
 from collections.abc import Sequence
 from typing import Any
@@ -17,6 +18,8 @@ from typing import Any
 import numpy as np
 
 from .lexicon import OUTSIDE, STRONG, Match
+
+log = logging.getLogger("yanreform")
 
 __all__ = [
     "FAST_FEATURES",
@@ -233,3 +236,38 @@ def pair_logits(
 ) -> np.ndarray:
     """Logits (n, k) of the pair model: one matrix product over all pairs."""
     return ((F - mean) / scale) @ coef + intercept
+
+
+def calibrate(
+    oof: np.ndarray, Y: np.ndarray, sel: np.ndarray, allowed: np.ndarray, codes: Sequence[str]
+) -> tuple[np.ndarray, np.ndarray]:
+    """Platt scaling and per-category thresholds from out-of-fold logits ``oof`` (n, k).
+
+    One Platt scaling pooled over all categories (per-category Platt on a few dozen positives turns
+    near-separable categories into 0/1 scores), then per-category thresholds on the calibrated out-of-fold
+    scores of the rows in ``sel``. ``allowed`` (n, k): pairs the evidence rule lets through (the others can
+    never be tagged and score 0 here). Per-category thresholds from a few dozen positives are noisy: each is
+    shrunk towards the threshold best over all categories pooled, with the weight of
+    :data:`THRESHOLD_PRIOR` pseudo-positives.
+
+    Returns (platt (k, 2) of (a, b), thresholds (k,)), float32.
+    """
+    from sklearn.linear_model import LogisticRegression
+
+    k = Y.shape[1]
+    platt = LogisticRegression(C=1.0, max_iter=1000).fit(oof[sel].reshape(-1, 1), Y[sel].reshape(-1))
+    a, b = float(platt.coef_[0, 0]), float(platt.intercept_[0])
+    if a <= 0:  # the head learned nothing useful: keep raw scores rather than invert them
+        a, b = 1.0, 0.0
+    P_oof = np.where(allowed, sigmoid(a * oof + b), 0.0)
+    Ys, Ps = Y[sel], P_oof[sel]
+    pooled = best_threshold(Ys.reshape(-1), Ps.reshape(-1))
+    thresholds = np.full(k, pooled, dtype=np.float32)
+    for j, code in enumerate(codes):
+        npos = int(Ys[:, j].sum())
+        if npos < 2 or npos == len(Ys):
+            log.warning("category %r has %d positives of %d: pooled threshold used", code, npos, len(Ys))
+            continue
+        own = best_threshold(Ys[:, j], Ps[:, j])
+        thresholds[j] = (npos * own + THRESHOLD_PRIOR * pooled) / (npos + THRESHOLD_PRIOR)
+    return np.tile(np.array([a, b], np.float32), (k, 1)), thresholds

@@ -30,7 +30,6 @@ from __future__ import annotations
 
 import copy
 import inspect
-import logging
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -54,8 +53,6 @@ if TYPE_CHECKING:
     from ..text.segment import Segmenter
 
 __all__ = ["Tagger"]
-
-log = logging.getLogger("yanreform")
 
 
 class Tagger:
@@ -286,7 +283,6 @@ class Tagger:
             InputError (a ValueError): an unknown code (naming the code and the record index), fewer than
                 two texts, no positive label, a length mismatch, or an unknown ``features`` value.
         """
-        from sklearn.linear_model import LogisticRegression
         from sklearn.model_selection import KFold
 
         if self.features not in ("full", "fast"):
@@ -363,28 +359,9 @@ class Tagger:
             coef, icpt, mean, scale = fit_pairs(features(tr, tr, True), Y[tr])
             oof[te] = ft.pair_logits(features(te, tr, False), coef, icpt, mean, scale)
 
-        # Calibration: one Platt scaling pooled over all categories (per-category Platt on a few dozen
-        # positives turns near-separable categories into 0/1 scores), then per-category thresholds on the
-        # calibrated out-of-fold scores of the threshold rows.
-        platt = LogisticRegression(C=1.0, max_iter=1000).fit(oof[sel].reshape(-1, 1), Y[sel].reshape(-1))
-        a, b = float(platt.coef_[0, 0]), float(platt.intercept_[0])
-        if a <= 0:  # the head learned nothing useful: keep raw scores rather than invert them
-            a, b = 1.0, 0.0
-        self.platt_ = np.tile(np.array([a, b], np.float32), (k, 1))
-        # Passages the evidence rule blocks can never be tagged: score them 0 when choosing thresholds.
-        P_oof = np.where(ft.evidence_mask(lexa_all, self.require_evidence_), ft.sigmoid(a * oof + b), 0.0)
-        Ys, Ps = Y[sel], P_oof[sel]
-        # Per-category thresholds from a few dozen positives are noisy: shrink each towards the threshold that
-        # is best over all categories pooled, with the weight of THRESHOLD_PRIOR pseudo-positives.
-        pooled = ft.best_threshold(Ys.reshape(-1), Ps.reshape(-1))
-        self.thresholds_ = np.full(k, pooled, dtype=np.float32)
-        for j, code in enumerate(tax.codes):
-            npos = int(Ys[:, j].sum())
-            if npos < 2 or npos == len(Ys):
-                log.warning("category %r has %d positives of %d: pooled threshold used", code, npos, len(Ys))
-                continue
-            own = ft.best_threshold(Ys[:, j], Ps[:, j])
-            self.thresholds_[j] = (npos * own + ft.THRESHOLD_PRIOR * pooled) / (npos + ft.THRESHOLD_PRIOR)
+        self.platt_, self.thresholds_ = ft.calibrate(
+            oof, Y, sel, ft.evidence_mask(lexa_all, self.require_evidence_), tax.codes
+        )
 
         allr = np.arange(n)
         self.coef_, self.intercept_, self.mean_, self.scale_ = fit_pairs(features(allr, allr, True), Y)
