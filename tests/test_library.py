@@ -16,6 +16,7 @@ import sqlite3
 import subprocess
 import sys
 import textwrap
+import threading
 import time
 from pathlib import Path
 
@@ -567,6 +568,35 @@ def test_two_processes_import_at_once(tmp_path, fake_tagger):
         assert sorted(c.id for c in lib.collections()) == ["a", "b"]
         assert len(lib) == 300
         assert lib._reader().execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+
+
+def test_opening_a_new_file_waits_for_another_writer_instead_of_failing(tmp_path):
+    # Another process has just created the file and holds its write lock (still in rollback-journal mode):
+    # switching to WAL meets SQLite's deadlock avoidance, which answers "locked" at once, without waiting.
+    # CI met this when two processes created one library together; opening must wait, up to the timeout.
+    path = tmp_path / "lib.sqlite"
+    holder = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+    holder.execute("BEGIN IMMEDIATE")
+    release = threading.Timer(0.5, lambda: holder.execute("COMMIT"))
+    release.start()
+    try:
+        start = time.monotonic()
+        with Library(path, timeout=20) as lib:
+            assert lib.collections() == []
+            assert lib._reader().execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+        assert time.monotonic() - start >= 0.4  # it waited for the lock ...
+    finally:
+        release.join()
+        holder.close()
+    # ... and, with a short timeout, still fails with the library's own error, not an SQLite one
+    holder = sqlite3.connect(tmp_path / "other.sqlite", isolation_level=None)
+    holder.execute("BEGIN IMMEDIATE")
+    try:
+        with pytest.raises(LibraryBusyError, match="another process is writing"):
+            Library(tmp_path / "other.sqlite", timeout=0.3).collections()
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
 
 
 def test_writer_waits_then_fails_cleanly_while_readers_go_on(tmp_path, fake_tagger):

@@ -39,8 +39,10 @@ raises :class:`~yanreform.errors.LibraryFormatError` and is left untouched.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import sqlite3
+import time
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
@@ -254,34 +256,60 @@ def connect(path: Path | None, *, timeout: float = 30.0) -> sqlite3.Connection:
         )
     except sqlite3.Error as exc:
         raise LibraryFormatError(f"{where}: cannot open the library ({exc})") from None
-    try:
-        conn.execute("PRAGMA foreign_keys = ON")
+    # Two processes opening a new file at once can meet in SQLite's deadlock avoidance (switching to WAL needs
+    # an exclusive lock), which answers "database is locked" at once instead of waiting: every step here is
+    # idempotent, so the set-up is retried until ``timeout`` has passed.
+    deadline = time.monotonic() + timeout
+    pause = 0.01
+    while True:
+        try:
+            _set_up(conn, path, where)
+            return conn
+        except sqlite3.OperationalError as exc:
+            if _is_busy(exc) and time.monotonic() + pause < deadline:
+                with contextlib.suppress(sqlite3.Error):
+                    if conn.in_transaction:
+                        conn.execute("ROLLBACK")
+                time.sleep(pause)
+                pause = min(pause * 2, 0.5)
+                continue
+            conn.close()
+            raise translate(exc, where) from None
+        except sqlite3.DatabaseError as exc:
+            conn.close()
+            raise translate(exc, where) from None
+        except BaseException:
+            conn.close()
+            raise
+
+
+def _set_up(conn: sqlite3.Connection, path: Path | None, where: str) -> None:
+    """Pragmas, and the schema created or upgraded (see :func:`connect`)."""
+    conn.execute("PRAGMA foreign_keys = ON")
+    found = schema_version(conn, where)
+    if found is not None and found > SCHEMA_VERSION:
+        _migrate(conn, found, where)  # raises before anything (WAL included) touches the file
+    if path is not None:
+        mode = conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
+        if str(mode).lower() != "wal":
+            log.warning("%s: WAL journaling unavailable (%s); readers will wait for writers", where, mode)
+        conn.execute("PRAGMA synchronous = NORMAL")  # safe with WAL: a crash loses no committed import
+    if found is None:
+        create_schema(conn)
         found = schema_version(conn, where)
-        if found is not None and found > SCHEMA_VERSION:
-            _migrate(conn, found, where)  # raises before anything (WAL included) touches the file
-        if path is not None:
-            mode = conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
-            if str(mode).lower() != "wal":
-                log.warning("%s: WAL journaling unavailable (%s); readers will wait for writers", where, mode)
-            conn.execute("PRAGMA synchronous = NORMAL")  # safe with WAL: a crash loses no committed import
-        if found is None:
-            create_schema(conn)
-            found = schema_version(conn, where)
-        _migrate(conn, found or SCHEMA_VERSION, where)
-    except sqlite3.DatabaseError as exc:
-        conn.close()
-        raise translate(exc, where) from None
-    except BaseException:
-        conn.close()
-        raise
-    return conn
+    _migrate(conn, found or SCHEMA_VERSION, where)
+
+
+def _is_busy(exc: sqlite3.Error) -> bool:
+    msg = str(exc)
+    return isinstance(exc, sqlite3.OperationalError) and ("locked" in msg or "busy" in msg)
 
 
 def translate(exc: sqlite3.Error, where: str) -> Exception:
     """The yanreform error for an SQLite error: LibraryBusyError for a held lock, LibraryFormatError for a
     file that is not a (sound) database, the exception itself otherwise."""
     msg = str(exc)
-    if isinstance(exc, sqlite3.OperationalError) and ("locked" in msg or "busy" in msg):
+    if _is_busy(exc):
         return LibraryBusyError(
             f"{where}: another process is writing to the library and held its lock too long ({msg}); "
             "try again when it has finished"
