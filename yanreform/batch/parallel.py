@@ -116,6 +116,7 @@ def _stop(pool: ProcessPoolExecutor) -> None:
         kill()
         return
     procs = list((getattr(pool, "_processes", None) or {}).values())  # shutdown() forgets them
+    manager = getattr(pool, "_executor_manager_thread", None)  # ... and this thread
     pool.shutdown(wait=False, cancel_futures=True)
     for proc in procs:
         if proc.is_alive():
@@ -128,6 +129,10 @@ def _stop(pool: ProcessPoolExecutor) -> None:
         if proc.is_alive():
             proc.kill()
             proc.join(timeout=30)
+    # The pool's manager thread reaps the workers too: until it has finished, a worker it reaped first can
+    # still look alive here (its exit code not yet recorded). Wait for it, so that the pool is really gone.
+    if manager is not None and manager.is_alive():
+        manager.join(timeout=30)
 
 
 class Broken(Exception):
