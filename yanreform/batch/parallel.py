@@ -123,12 +123,6 @@ def _stop(pool: ProcessPoolExecutor) -> None:
             proc.terminate()
     for proc in procs:
         proc.join(timeout=5)
-    # on a loaded machine SIGTERM can take longer than that (a worker still starting, or paging a model in):
-    # do not leave one behind
-    for proc in procs:
-        if proc.is_alive():
-            proc.kill()
-            proc.join(timeout=30)
     # The pool's manager thread reaps the workers too: until it has finished, a worker it reaped first can
     # still look alive here (its exit code not yet recorded). Wait for it, so that the pool is really gone.
     if manager is not None and manager.is_alive():

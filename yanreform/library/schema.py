@@ -39,7 +39,6 @@ raises :class:`~yanreform.errors.LibraryFormatError` and is left untouched.
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import sqlite3
 import time
@@ -265,17 +264,11 @@ def connect(path: Path | None, *, timeout: float = 30.0) -> sqlite3.Connection:
         try:
             _set_up(conn, path, where)
             return conn
-        except sqlite3.OperationalError as exc:
+        except sqlite3.DatabaseError as exc:
             if _is_busy(exc) and time.monotonic() + pause < deadline:
-                with contextlib.suppress(sqlite3.Error):
-                    if conn.in_transaction:
-                        conn.execute("ROLLBACK")
-                time.sleep(pause)
+                time.sleep(pause)  # create_schema and _migrate roll back their own transaction
                 pause = min(pause * 2, 0.5)
                 continue
-            conn.close()
-            raise translate(exc, where) from None
-        except sqlite3.DatabaseError as exc:
             conn.close()
             raise translate(exc, where) from None
         except BaseException:
