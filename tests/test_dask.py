@@ -23,51 +23,16 @@ pytest.importorskip("distributed")
 import dask.bag as db
 import dask.dataframe as dd
 import pandas as pd
+from batch_inputs import REPO, corpus_texts, make_input, read_jsonl, records
 
 from yanreform.batch import PartStore, TagOptions, tag_dask, tag_records
 from yanreform.batch.dask import DaskBackend, open_client
 from yanreform.batch.parallel import TaggerSpec, coordinate, worker_tagger
 from yanreform.errors import InputError
-from yanreform.io import open_input
 
-REPO = Path(__file__).resolve().parent.parent
 FAST = TaggerSpec(fast=True)
 #: what ``yanreform tag`` uses: input fields carried, except the text and the id
 CLI_OPTS = TagOptions(exclude=("text", "id"))
-
-
-def corpus_texts() -> list[str]:
-    out = []
-    for name in ("realdev.jsonl", "devset.jsonl", "stress.jsonl"):
-        for line in (REPO / "corpus" / name).read_text(encoding="utf-8").splitlines():
-            out.append(json.loads(line)["text"])
-    return out
-
-
-def make_input(path: Path, n: int = 300) -> Path:
-    """``n`` records of real passages with broken ones mixed in (blank, a number, not JSON, a repeated id)."""
-    texts = corpus_texts()
-    with path.open("w", encoding="utf-8") as f:
-        for i in range(n):
-            if i % 37 == 5:
-                f.write(json.dumps({"id": f"x{i}", "text": "  "}) + "\n")
-            elif i % 53 == 7:
-                f.write(json.dumps({"id": f"x{i}", "text": 42}) + "\n")
-            elif i % 61 == 9:
-                f.write("{broken json\n")
-            elif i % 71 == 11:
-                f.write(json.dumps({"id": "r0", "text": "重复的编号。"}) + "\n")
-            else:
-                f.write(json.dumps({"id": f"r{i}", "text": texts[i % len(texts)], "k": i % 3}) + "\n")
-    return path
-
-
-def records(path: Path):
-    return iter(open_input(str(path)))
-
-
-def read_jsonl(path: Path) -> list[dict]:
-    return [json.loads(x) for x in path.read_text(encoding="utf-8").splitlines()]
 
 
 @pytest.fixture(scope="module")

@@ -8,7 +8,6 @@ a few seconds, so the tests that start workers are in the slow tier.
 
 from __future__ import annotations
 
-import json
 import multiprocessing
 import os
 import signal
@@ -17,43 +16,11 @@ import sys
 from pathlib import Path
 
 import pytest
+from batch_inputs import REPO, make_input, read_jsonl, records
 
 from yanreform.batch import PartStore, run_partitions, tag_records
 from yanreform.batch.parallel import TaggerSpec, run_parallel, worker_tagger
 from yanreform.errors import InputError
-from yanreform.io import open_input
-
-REPO = Path(__file__).resolve().parent.parent
-
-
-def make_input(path: Path, n: int = 300) -> Path:
-    """``n`` real passages (corpus files) with broken records mixed in: blank, not text, a repeated id,
-    a line that is not JSON."""
-    texts = []
-    for name in ("realdev.jsonl", "devset.jsonl", "stress.jsonl"):
-        for line in (REPO / "corpus" / name).read_text(encoding="utf-8").splitlines():
-            texts.append(json.loads(line)["text"])
-    with path.open("w", encoding="utf-8") as f:
-        for i in range(n):
-            if i % 37 == 5:
-                f.write(json.dumps({"id": f"x{i}", "text": ""}) + "\n")
-            elif i % 53 == 7:
-                f.write(json.dumps({"id": f"x{i}", "text": 42}) + "\n")
-            elif i % 61 == 9:
-                f.write("not json at all\n")
-            elif i % 71 == 11:
-                f.write(json.dumps({"id": "r0", "text": "重复的编号。"}) + "\n")
-            else:
-                f.write(json.dumps({"id": f"r{i}", "text": texts[i % len(texts)], "src": i % 3}) + "\n")
-    return path
-
-
-def records(path: Path):
-    return iter(open_input(str(path)))
-
-
-def read_jsonl(path: Path) -> list[dict]:
-    return [json.loads(x) for x in path.read_text(encoding="utf-8").splitlines()]
 
 
 @pytest.fixture(scope="module")
