@@ -19,7 +19,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
-from ..errors import ModelError, check_batch_size
+from ..errors import InputError, ModelError, check_batch_size
 from ..io.records import Record
 from ..tagging.documents import EVIDENCE_CAP, LONG_THRESHOLD, DocumentTags, tag_documents
 
@@ -262,6 +262,23 @@ def tag_records(
     return stats
 
 
+def skip_committed(store: PartStore, start: int, batch: Sequence[Record], stats: TagStats) -> bool:
+    """Whether the partition at ``start`` is already in ``store`` (a resumed run): then its records are
+    counted as read and skipped. Raises InputError when that part holds another number of records than the
+    input now has there (the input changed since the interrupted run)."""
+    if not store.is_committed(start):
+        return False
+    info = store.parts[start]
+    if info.records != len(batch):
+        raise InputError(
+            f"cannot resume {store.out}: part at record {start:,} holds {info.records:,} records, "
+            f"the input now {len(batch):,}"
+        )
+    stats.records += len(batch)
+    stats.skipped += len(batch)
+    return True
+
+
 def run_partitions(
     records: Iterable[Record],
     tagger: Tagger,
@@ -282,18 +299,7 @@ def run_partitions(
     stats = TagStats()
     for k, batch in enumerate(_batched(mark_duplicates(records), size)):
         start = k * size
-        if store.is_committed(start):
-            info = store.parts[start]
-            if info.records != len(batch):
-                from ..errors import InputError
-
-                raise InputError(
-                    f"cannot resume {store.out}: part at record {start:,} holds {info.records:,} records, "
-                    f"the input now {len(batch):,}"
-                )
-            stats.records += len(batch)
-            stats.skipped += len(batch)
-        else:
+        if not skip_committed(store, start, batch, stats):
             out, st = tag_partition(batch, tagger, options=options)
             store.commit(start, out)
             stats.add(st)

@@ -37,7 +37,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from ..errors import InputError, ModelError, check_batch_size
 from ..io.records import Record
-from .engine import Progress, TagOptions, TagStats, _batched, mark_duplicates, tag_partition
+from .engine import Progress, TagOptions, TagStats, _batched, mark_duplicates, skip_committed, tag_partition
 from .output import PartInfo, write_part
 
 if TYPE_CHECKING:
@@ -334,15 +334,7 @@ def coordinate(
     try:
         for k, batch in enumerate(_batched(mark_duplicates(records), size)):
             start = k * size
-            if store is not None and store.is_committed(start):
-                info = store.parts[start]
-                if info.records != len(batch):
-                    raise InputError(
-                        f"cannot resume {store.out}: part at record {start:,} holds {info.records:,} "
-                        f"records, the input now {len(batch):,}"
-                    )
-                stats.records += len(batch)
-                stats.skipped += len(batch)
+            if store is not None and skip_committed(store, start, batch, stats):
                 if progress is not None:
                     progress.update(len(batch))
                 continue
