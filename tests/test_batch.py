@@ -153,6 +153,20 @@ def test_parts_resume_in_any_order_nothing_lost_or_duplicated(tmp_path: Path, fa
     )
 
 
+def test_resume_refuses_an_input_that_shrank_under_a_committed_part(tmp_path: Path, fake_tagger) -> None:
+    recs = records(12)
+    out = tmp_path / "o.jsonl"
+    store = PartStore.create(out, {"inputs": []}, 5)
+    for start in (0, 5):
+        part, _ = tag_partition(recs[start : start + 5], fake_tagger)
+        store.commit(start, part)
+    # the input now ends inside the second committed part: its 5 records cannot be matched
+    with pytest.raises(InputError, match=r"cannot resume .*record 5 holds 5 records, the input now 3"):
+        run_partitions(recs[:8], fake_tagger, store)
+    stats = run_partitions(recs, fake_tagger, store)  # the unchanged input resumes
+    assert (stats.records, stats.skipped) == (12, 10)
+
+
 def test_journal_cut_mid_line_and_damaged_part(tmp_path: Path, fake_tagger) -> None:
     recs = records(12)
     out = tmp_path / "o.jsonl"
